@@ -1,0 +1,114 @@
+"""Every configuration option of the plugin, in one place (oslo.config).
+
+The file is read once per process from, in this order: the Horizon setting
+``CLEURA_BILLING_CONFIG_FILE``, the environment variable
+``CLEURA_BILLING_CONFIG_FILE``, then ``/etc/cleura-billing/cleura-billing.conf``.
+A missing file leaves every option at its default. ``tox -e genconfig``
+writes ``etc/cleura-billing.conf.sample`` from ``list_opts()``.
+"""
+
+import os
+import threading
+
+from oslo_config import cfg
+
+from cleura_billing_dashboard.i18n import _
+
+DEFAULT_CONFIG_FILE = '/etc/cleura-billing/cleura-billing.conf'
+
+billing_group = cfg.OptGroup(
+    'billing', title=_('Invoicing'),
+    help=_('How invoices are numbered, priced and dated.'))
+billing_opts = [
+    cfg.StrOpt('currency', default='SEK', regex=r'^[A-Z]{3}$',
+               help=_('ISO 4217 code of the currency invoices are issued '
+                      'in.')),
+    cfg.IntOpt('payment_terms_days', default=30, min=0, max=365,
+               help=_('Days between the issue date and the due date.')),
+    cfg.StrOpt('default_vat_rate', default='25',
+               regex=r'^\d{1,2}(\.\d{1,2})?$',
+               help=_('VAT rate in percent for usage lines that name none.')),
+    cfg.StrOpt('number_series', default='{year}-', regex=r'^[^{}]*(\{year\})?[^{}]*$',
+               help=_('Prefix of invoice numbers; "{year}" is replaced by '
+                      'the issue year. Each prefix is its own gap-free '
+                      'sequence.')),
+    cfg.IntOpt('number_digits', default=6, min=1, max=12,
+               help=_('Digits of the sequence part of an invoice number, '
+                      'zero-padded.')),
+]
+
+seller_group = cfg.OptGroup(
+    'seller', title=_('Seller'),
+    help=_('The operator as printed on every invoice.'))
+seller_opts = [
+    cfg.StrOpt('name', default='Example Cloud AB',
+               help=_('Legal name of the seller.')),
+    cfg.StrOpt('address', default='Example street 1',
+               help=_('Street address of the seller.')),
+    cfg.StrOpt('postal_code', default='111 22', help=_('Postal code.')),
+    cfg.StrOpt('city', default='Stockholm', help=_('City.')),
+    cfg.StrOpt('country', default='SE',
+               help=_('ISO 3166 two-letter country code.')),
+    cfg.StrOpt('org_number', default='556677-8899',
+               help=_('Organisation number of the seller.')),
+    cfg.StrOpt('vat_number', default='SE556677889901',
+               help=_('VAT registration number of the seller.')),
+    cfg.StrOpt('email', default='billing@example.com',
+               help=_('Address invoice mail is sent from and replies go '
+                      'to.')),
+    cfg.StrOpt('bankgiro', default='5050-1055',
+               help=_('Bankgiro number printed for bank transfers.')),
+    cfg.StrOpt('iban', default='SE4550000000058398257466',
+               help=_('IBAN printed for bank transfers.')),
+    cfg.StrOpt('bic', default='ESSESESS',
+               help=_('BIC (SWIFT) of the bank holding the IBAN.')),
+]
+
+
+def list_opts():
+    """Options by group, for oslo-config-generator."""
+    return [
+        (billing_group, billing_opts),
+        (seller_group, seller_opts),
+    ]
+
+
+CONF = cfg.ConfigOpts()
+for _group, _opts in list_opts():
+    CONF.register_group(_group)
+    CONF.register_opts(_opts, group=_group)
+
+_lock = threading.Lock()
+_loaded = False
+
+
+def config_file():
+    """Path of the config file this process reads (it may not exist)."""
+    try:
+        from django.conf import settings
+        path = getattr(settings, 'CLEURA_BILLING_CONFIG_FILE', None)
+    except Exception:  # Django not configured: an operator command
+        path = None
+    return (path or os.environ.get('CLEURA_BILLING_CONFIG_FILE') or
+            DEFAULT_CONFIG_FILE)
+
+
+def get_conf():
+    """The parsed configuration; the file is read on first use."""
+    global _loaded
+    with _lock:
+        if not _loaded:
+            path = config_file()
+            files = [path] if os.path.exists(path) else []
+            CONF([], project='cleura-billing', default_config_files=files,
+                 use_env=False)
+            _loaded = True
+    return CONF
+
+
+def reload_conf():
+    """Forget the parsed file so the next get_conf() reads it again."""
+    global _loaded
+    with _lock:
+        CONF.clear()
+        _loaded = False

@@ -1,0 +1,7 @@
+from django.urls import re_path
+
+from cleura_billing_dashboard.content.account import views
+
+urlpatterns = [
+    re_path(r'^$', views.IndexView.as_view(), name='index'),
+]

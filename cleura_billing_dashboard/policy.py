@@ -1,0 +1,63 @@
+"""The plugin's own policy rules (oslo.policy), checked through Horizon.
+
+Horizon checks ``("billing", rule)`` pairs against the files named in its
+``POLICY_FILES`` / ``DEFAULT_POLICY_FILES`` settings; the plugin ships both
+files (``policy_files/billing_policy.yaml`` for operator overrides, empty by default,
+and ``policy_files/default_policies/billing.yaml`` generated from ``list_rules()``)
+and registers them when the operator has not (see ``apps.py``).
+Defaults follow Keystone's default roles: reader < member < manager < admin.
+"""
+
+from oslo_policy import policy
+
+SERVICE = 'billing'
+
+READER = 'role:reader or role:member or role:manager or role:admin'
+MEMBER = 'role:member or role:manager or role:admin'
+MANAGER = 'role:manager or role:admin'
+
+rules = [
+    policy.RuleDefault('billing:reader', READER,
+                       description='Any role that may read billing data.'),
+    policy.RuleDefault('billing:member', MEMBER,
+                       description='Any role that may pay.'),
+    policy.RuleDefault('billing:manager', MANAGER,
+                       description='Any role that may change the billing '
+                                   'account.'),
+    policy.DocumentedRuleDefault(
+        'billing:invoice:list', 'rule:billing:reader',
+        'List the invoices of the current project.',
+        [{'method': 'GET', 'path': '/identity/invoices/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:invoice:get', 'rule:billing:reader',
+        'View an invoice and its PDF.',
+        [{'method': 'GET', 'path': '/identity/invoices/{invoice_id}/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:invoice:pay', 'rule:billing:member',
+        'Pay an outstanding invoice.',
+        [{'method': 'POST', 'path': '/identity/invoices/{invoice_id}/pay/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:account:get', 'rule:billing:reader',
+        'View the billing account (customer info, contacts, settings).',
+        [{'method': 'GET', 'path': '/settings/account/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:account:update', 'rule:billing:manager',
+        'Change the billing account.',
+        [{'method': 'POST', 'path': '/settings/account/'}]),
+]
+
+
+def list_rules():
+    """Every rule default, for oslopolicy-sample-generator and Horizon."""
+    return rules
+
+
+def as_horizon_defaults():
+    """The rules in the list-of-dicts form of Horizon's default_policies."""
+    return [{
+        'name': r.name,
+        'check_str': r.check_str,
+        'description': r.description,
+        'operations': getattr(r, 'operations', []),
+        'scope_types': r.scope_types,
+    } for r in rules]

@@ -1,0 +1,7 @@
+# The billing plugin's Django app: templates, catalogs, models, migrations.
+# Copy this file and the panel files beside it into
+# openstack_dashboard/local/enabled/.
+FEATURE = 'cleura_billing'
+ADD_INSTALLED_APPS = [
+    'cleura_billing_dashboard',
+]

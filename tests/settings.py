@@ -1,0 +1,55 @@
+"""Django settings for the unit tests: Horizon's test settings + this plugin.
+
+Horizon's test settings load only Horizon's own enabled files; the plugin's
+are loaded beside them, as an operator's ``local/enabled`` would be.
+"""
+
+import os
+import sys
+import types
+
+from openstack_dashboard.test.settings import *  # noqa: F401,F403
+from openstack_dashboard.test import settings as _horizon_test_settings
+from openstack_dashboard.utils import settings as settings_utils
+
+import openstack_dashboard.enabled
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENABLED_DIR = os.path.join(REPO_ROOT, 'enabled')
+
+# The plugin's enabled/ folder is not a package: give it a module to stand in.
+plugin_enabled = types.ModuleType('cleura_billing_enabled')
+plugin_enabled.__path__ = [ENABLED_DIR]
+sys.modules[plugin_enabled.__name__] = plugin_enabled
+
+# Rebuild from Horizon's base app list so no app is listed twice.
+INSTALLED_APPS = [app for app in _horizon_test_settings.INSTALLED_APPS
+                  if app not in HORIZON_CONFIG['plugins']]  # noqa: F405
+_GENERATED = ('plugins', 'angular_modules', 'js_files', 'js_spec_files',
+              'scss_files', 'xstatic_modules', 'dashboards',
+              'default_dashboard', 'panel_customization')
+HORIZON_CONFIG = {key: value  # noqa: F405
+                  for key, value in HORIZON_CONFIG.items()  # noqa: F405
+                  if key not in _GENERATED}
+settings_utils.update_dashboards(
+    [openstack_dashboard.enabled, plugin_enabled],
+    HORIZON_CONFIG,
+    INSTALLED_APPS,
+)
+settings_utils.find_static_files(HORIZON_CONFIG, AVAILABLE_THEMES,  # noqa
+                                 THEME_COLLECTION_DIR, ROOT_PATH)  # noqa
+
+DATABASES = {
+    'default': {
+        'ENGINE': 'django.db.backends.sqlite3',
+        'NAME': os.path.join(REPO_ROOT, '.tox', 'unit-tests.sqlite3'),
+        'TEST': {'NAME': ':memory:'},
+    },
+}
+
+CLEURA_BILLING_CONFIG_FILE = os.path.join(REPO_ROOT, 'tests', 'etc',
+                                          'cleura-billing.conf')
+
+# Horizon's test settings switch policy checks off; the plugin's own rules
+# are part of what its tests check.
+POLICY_CHECK_FUNCTION = 'openstack_auth.policy.check'

@@ -1,0 +1,67 @@
+"""The enabled files put the plugin where the issue says, with Horizon's helpers."""
+
+from django.conf import settings
+from django.urls import reverse
+
+import horizon
+from openstack_dashboard.test import helpers as test
+
+from cleura_billing_dashboard import apps
+
+INVOICES_URL = reverse('horizon:identity:invoices:index')
+ACCOUNT_URL = reverse('horizon:settings:account:index')
+
+
+class RegistrationTests(test.TestCase):
+
+    def test_invoices_panel_sits_directly_below_users(self):
+        identity = horizon.get_dashboard('identity')
+        slugs = [panel.slug for panel in identity.get_panel_group('default')]
+        self.assertEqual('invoices', slugs[slugs.index('users') + 1])
+
+    def test_account_settings_panel_is_in_settings_dashboard(self):
+        settings_dash = horizon.get_dashboard('settings')
+        self.assertIn('account',
+                      [panel.slug for panel in settings_dash.get_panels()])
+
+    def test_user_menu_has_account_settings_once(self):
+        urls = [link['url'] for link in settings.USER_MENU_LINKS]
+        self.assertEqual(1, urls.count(apps.ACCOUNT_SETTINGS_URL))
+        # ready() running again (a second app registry) adds no duplicate.
+        apps.register_user_menu_link(settings)
+        urls = [link['url'] for link in settings.USER_MENU_LINKS]
+        self.assertEqual(1, urls.count(apps.ACCOUNT_SETTINGS_URL))
+
+    def test_operator_can_leave_the_menu_link_out(self):
+        class Conf:
+            CLEURA_BILLING_USER_MENU_LINK = False
+            USER_MENU_LINKS = []
+        apps.register_user_menu_link(Conf)
+        self.assertEqual([], Conf.USER_MENU_LINKS)
+
+    def test_operator_policy_file_is_kept(self):
+        class Conf:
+            POLICY_FILES = {'billing': '/etc/openstack-dashboard/b.yaml'}
+            DEFAULT_POLICY_FILES = {}
+        apps.register_policy_files(Conf)
+        self.assertEqual('/etc/openstack-dashboard/b.yaml',
+                         Conf.POLICY_FILES['billing'])
+        self.assertTrue(Conf.DEFAULT_POLICY_FILES['billing'].endswith(
+            'default_policies/billing.yaml'))
+
+
+class PagesTests(test.TestCase):
+
+    def test_invoices_page_renders_with_title(self):
+        res = self.client.get(INVOICES_URL)
+        self.assertTemplateUsed(res, 'identity/invoices/index.html')
+        self.assertContains(res, '<title>Invoices')
+
+    def test_account_settings_page_renders_with_title(self):
+        res = self.client.get(ACCOUNT_URL)
+        self.assertTemplateUsed(res, 'settings/account/index.html')
+        self.assertContains(res, 'Account settings')
+
+    def test_user_menu_links_to_account_settings(self):
+        res = self.client.get(ACCOUNT_URL)
+        self.assertContains(res, 'href="%s"' % ACCOUNT_URL)
