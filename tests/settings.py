@@ -53,3 +53,30 @@ CLEURA_BILLING_CONFIG_FILE = os.path.join(REPO_ROOT, 'tests', 'etc',
 # Horizon's test settings switch policy checks off; the plugin's own rules
 # are part of what its tests check.
 POLICY_CHECK_FUNCTION = 'openstack_auth.policy.check'
+
+# The billing tests run on SQLite by default; tox's pg and mysql envs set
+# CLEURA_TEST_DB to run them on the servers this machine kind provides. A
+# missing server fails the run (Django cannot connect), it is never skipped.
+_TEST_DB = os.environ.get('CLEURA_TEST_DB', 'sqlite')
+if _TEST_DB == 'postgresql':
+    DATABASES['default'] = {
+        'ENGINE': 'django.db.backends.postgresql',
+        'NAME': os.environ.get('CLEURA_TEST_DB_NAME', 'test'),
+        'USER': os.environ.get('CLEURA_TEST_DB_USER', 'postgres'),
+        'HOST': os.environ.get('CLEURA_TEST_DB_HOST', '127.0.0.1'),
+        'PORT': os.environ.get('CLEURA_TEST_DB_PORT', '5432'),
+        'TEST': {'NAME': 'test_cleura_billing'},
+    }
+elif _TEST_DB == 'mysql':
+    DATABASES['default'] = {
+        'ENGINE': 'django.db.backends.mysql',
+        'NAME': os.environ.get('CLEURA_TEST_DB_NAME', 'test'),
+        'USER': os.environ.get('CLEURA_TEST_DB_USER', 'root'),
+        'HOST': os.environ.get('CLEURA_TEST_DB_HOST', '127.0.0.1'),
+        'PORT': os.environ.get('CLEURA_TEST_DB_PORT', '3306'),
+        'OPTIONS': {'charset': 'utf8mb4'},
+        'TEST': {'NAME': 'test_cleura_billing', 'CHARSET': 'utf8mb4'},
+    }
+elif _TEST_DB != 'sqlite':
+    raise RuntimeError('CLEURA_TEST_DB must be sqlite, postgresql or mysql, '
+                       'not %r' % _TEST_DB)
