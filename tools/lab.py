@@ -1,0 +1,365 @@
+"""A real Keystone and a real Horizon with this plugin, on loopback.
+
+The demo (``tox -e demo``) and the functional and browser tests start the
+same lab: Keystone from PyPI on SQLite, bootstrapped with keystone-manage,
+and Horizon from the same virtualenv with the plugin installed the way an
+operator installs it (enabled files copied into ``local/enabled``, a
+``local_settings.py`` beside them, migrations run). Everything a run makes
+lives in one state directory, so a second run reuses it.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENABLED_DIR = os.path.join(REPO_ROOT, 'enabled')
+ADMIN_PASSWORD = 'admin'
+DEMO_PASSWORD = 'demo'
+
+# (project, user, role): the identities the issue names for the demo.
+DEMO_USERS = [
+    ('acme', 'alice', 'manager'),
+    ('acme', 'bob', 'member'),
+    ('acme', 'carol', 'reader'),
+    ('globex', 'dave', 'manager'),
+]
+
+KEYSTONE_CONF = """\
+[DEFAULT]
+log_file = {state}/keystone.log
+
+[database]
+connection = sqlite:///{state}/keystone.db
+
+[token]
+provider = fernet
+
+[fernet_tokens]
+key_repository = {state}/fernet-keys
+
+[fernet_receipts]
+key_repository = {state}/fernet-receipts
+
+[credential]
+key_repository = {state}/credential-keys
+
+[cache]
+enabled = false
+"""
+
+# Written into the virtualenv's Horizon, as an operator writes theirs; every
+# value comes from the environment the lab starts Horizon with.
+LOCAL_SETTINGS = '''\
+# Written by cleura-billing-dashboard's tools/lab.py for its demo and tests.
+import os
+
+DEBUG = os.environ.get('CLEURA_LAB_DEBUG') == '1'
+ALLOWED_HOSTS = ['127.0.0.1', 'localhost']
+SECRET_KEY = os.environ['CLEURA_LAB_SECRET_KEY']
+OPENSTACK_KEYSTONE_URL = os.environ['CLEURA_LAB_KEYSTONE_URL']
+OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
+SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
+CACHES = {'default': {
+    'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
+COMPRESS_OFFLINE = False
+DATABASES = {'default': {
+    'ENGINE': 'django.db.backends.sqlite3',
+    'NAME': os.path.join(os.environ['CLEURA_LAB_STATE'], 'horizon.sqlite3'),
+    'OPTIONS': {'timeout': 30},
+}}
+CLEURA_BILLING_CONFIG_FILE = os.path.join(os.environ['CLEURA_LAB_STATE'],
+                                          'cleura-billing.conf')
+EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'
+EMAIL_HOST = '127.0.0.1'
+EMAIL_PORT = int(os.environ.get('CLEURA_LAB_SMTP_PORT', '2525'))
+'''
+
+# Makes Identity the landing page: without Nova, /project/ answers 403.
+LANDING_ENABLED = '''\
+# Written by cleura-billing-dashboard's tools/lab.py (demo only).
+DASHBOARD = 'identity'
+DEFAULT = True
+'''
+
+BILLING_CONF = """\
+[billing]
+currency = SEK
+payment_terms_days = 30
+
+[seller]
+name = Cleura Demo AB
+address = Sveavägen 1
+postal_code = 111 57
+city = Stockholm
+country = SE
+org_number = 556677-8899
+vat_number = SE556677889901
+email = billing@cleura.example
+bankgiro = 5050-1055
+iban = SE4550000000058398257466
+bic = ESSESESS
+"""
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url, timeout, proc=None, log=None):
+    """Return once ``url`` answers anything; fail with the log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    tail = ''
+    if log and os.path.exists(log):
+        with open(log, encoding='utf-8', errors='replace') as f:
+            tail = f.read()[-4000:]
+    raise RuntimeError('%s did not answer within %ss\n%s' % (url, timeout,
+                                                            tail))
+
+
+def _bin(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+class Process:
+    """A child in its own process group, stopped with everything it started."""
+
+    def __init__(self, args, log, env=None):
+        self.log = log
+        self._log_file = open(log, 'ab')
+        self.popen = subprocess.Popen(
+            args, stdout=self._log_file, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True)
+
+    def stop(self, timeout=10):
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._log_file.close()
+
+
+class Keystone:
+    def __init__(self, state_dir, port):
+        self.state = os.path.join(os.path.abspath(state_dir), 'keystone')
+        self.port = port
+        self.url = 'http://127.0.0.1:%d/v3' % port
+        self.conf = os.path.join(self.state, 'keystone.conf')
+        self.process = None
+
+    def _manage(self, *args):
+        subprocess.run([_bin('keystone-manage'), '--config-file', self.conf]
+                       + list(args), check=True, capture_output=True)
+
+    def setup(self):
+        """Create the database and keys once; later runs reuse them."""
+        os.makedirs(self.state, exist_ok=True)
+        with open(self.conf, 'w') as f:
+            f.write(KEYSTONE_CONF.format(state=self.state))
+        if os.path.exists(os.path.join(self.state, 'bootstrapped')):
+            # The port may differ from the first run: point the catalog at it.
+            self._manage('db_sync')
+            self._bootstrap()
+            return
+        owner = ['--keystone-user', _user(), '--keystone-group', _group()]
+        self._manage('db_sync')
+        self._manage('fernet_setup', *owner)
+        self._manage('credential_setup', *owner)
+        self._bootstrap()
+        open(os.path.join(self.state, 'bootstrapped'), 'w').close()
+
+    def _bootstrap(self):
+        # bootstrap is idempotent and updates the endpoints to this port.
+        self._manage(
+            'bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
+            '--bootstrap-username', 'admin',
+            '--bootstrap-project-name', 'admin',
+            '--bootstrap-role-name', 'admin',
+            '--bootstrap-service-name', 'keystone',
+            '--bootstrap-region-id', 'RegionOne',
+            '--bootstrap-admin-url', self.url,
+            '--bootstrap-internal-url', self.url,
+            '--bootstrap-public-url', self.url)
+
+    def start(self):
+        self.process = Process(
+            [sys.executable, os.path.join(REPO_ROOT, 'tools',
+                                          'keystone_wsgi.py'),
+             '--config-file', self.conf, '--port', str(self.port)],
+            os.path.join(self.state, 'server.log'))
+        wait_for_http(self.url, 60, self.process.popen, self.process.log)
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+    def admin_client(self):
+        from keystoneauth1.identity import v3
+        from keystoneauth1 import session
+        from keystoneclient.v3 import client
+        auth = v3.Password(auth_url=self.url, username='admin',
+                           password=ADMIN_PASSWORD, project_name='admin',
+                           user_domain_id='default',
+                           project_domain_id='default')
+        return client.Client(session=session.Session(auth=auth))
+
+
+def _user():
+    import pwd
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _group():
+    import grp
+    return grp.getgrgid(os.getgid()).gr_name
+
+
+def ensure_identities(ks, users=DEMO_USERS, password=DEMO_PASSWORD):
+    """Projects, users and role assignments; what exists already is kept."""
+    roles = {role.name: role for role in ks.roles.list()}
+    for name in {role for _, _, role in users} - set(roles):
+        roles[name] = ks.roles.create(name)
+    projects = {}
+    for project_name, user_name, role_name in users:
+        if project_name not in projects:
+            found = ks.projects.list(name=project_name, domain='default')
+            projects[project_name] = found[0] if found else (
+                ks.projects.create(project_name, 'default'))
+        project = projects[project_name]
+        found = ks.users.list(name=user_name, domain='default')
+        user = found[0] if found else ks.users.create(
+            user_name, domain='default', password=password,
+            default_project=project)
+        ks.roles.grant(roles[role_name], user=user, project=project)
+    return projects
+
+
+class Horizon:
+    def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
+                 landing_identity=True):
+        self.state = os.path.join(os.path.abspath(state_dir), 'horizon')
+        self.port = port
+        self.url = 'http://127.0.0.1:%d' % port
+        self.keystone_url = keystone_url
+        self.smtp_port = smtp_port
+        self.landing_identity = landing_identity
+        self.process = None
+
+    @property
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            'DJANGO_SETTINGS_MODULE': 'openstack_dashboard.settings',
+            'CLEURA_LAB_STATE': self.state,
+            'CLEURA_LAB_KEYSTONE_URL': self.keystone_url,
+            'CLEURA_LAB_SECRET_KEY': self._secret_key(),
+            'CLEURA_LAB_SMTP_PORT': str(self.smtp_port),
+        })
+        return env
+
+    def _secret_key(self):
+        path = os.path.join(self.state, 'secret_key')
+        if not os.path.exists(path):
+            with open(path, 'w') as f:
+                f.write(os.urandom(32).hex())
+        with open(path) as f:
+            return f.read().strip()
+
+    def install_plugin(self):
+        """Do what README.rst tells an operator: enabled files, settings."""
+        import openstack_dashboard
+        local = os.path.join(os.path.dirname(openstack_dashboard.__file__),
+                             'local')
+        for name in os.listdir(ENABLED_DIR):
+            if name.endswith('.py'):
+                shutil.copy(os.path.join(ENABLED_DIR, name),
+                            os.path.join(local, 'enabled', name))
+        landing = os.path.join(local, 'enabled', '_3001_lab_landing.py')
+        if self.landing_identity:
+            with open(landing, 'w') as f:
+                f.write(LANDING_ENABLED)
+        elif os.path.exists(landing):
+            os.remove(landing)
+        with open(os.path.join(local, 'local_settings.py'), 'w') as f:
+            f.write(LOCAL_SETTINGS)
+
+    def setup(self):
+        os.makedirs(self.state, exist_ok=True)
+        conf = os.path.join(self.state, 'cleura-billing.conf')
+        if not os.path.exists(conf):
+            with open(conf, 'w') as f:
+                f.write(BILLING_CONF)
+        self.install_plugin()
+        self.manage('migrate', '--noinput')
+
+    def manage(self, *args, check=True):
+        return subprocess.run([_bin('django-admin')] + list(args),
+                              env=self.env, check=check, capture_output=True,
+                              text=True)
+
+    def start(self):
+        self.process = Process(
+            [_bin('django-admin'), 'runserver', '--noreload', '--insecure',
+             '127.0.0.1:%d' % self.port],
+            os.path.join(self.state, 'server.log'), env=self.env)
+        wait_for_http(self.url + '/auth/login/', 120, self.process.popen,
+                      self.process.log)
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+
+def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
+              landing_identity=True, smtp_port=2525):
+    """Keystone and Horizon running, demo identities present."""
+    os.makedirs(state_dir, exist_ok=True)
+    keystone = Keystone(state_dir, keystone_port)
+    keystone.setup()
+    keystone.start()
+    try:
+        ensure_identities(keystone.admin_client(), users)
+        horizon = Horizon(state_dir, horizon_port, keystone.url,
+                          smtp_port=smtp_port,
+                          landing_identity=landing_identity)
+        horizon.setup()
+        horizon.start()
+    except BaseException:
+        keystone.stop()
+        raise
+    return keystone, horizon
+
+
+def load_demo_data(horizon):
+    """Sample billing data for the demo; yields what it did, line by line.
+
+    Runs the same operator command an operator runs, so a second run finds
+    everything issued and issues nothing twice.
+    """
+    result = horizon.manage('help', '--commands')
+    if 'billing_demo_data' not in result.stdout.split():
+        yield 'No sample invoices yet: this version has no billing store.'
+        return
+    result = horizon.manage('billing_demo_data')
+    yield from result.stdout.splitlines()
