@@ -2,7 +2,8 @@
 
 The file is read once per process from, in this order: the Horizon setting
 ``CLEURA_BILLING_CONFIG_FILE``, the environment variable
-``CLEURA_BILLING_CONFIG_FILE``, then ``/etc/cleura-billing/cleura-billing.conf``.
+``CLEURA_BILLING_CONFIG_FILE``, then
+``/etc/cleura-billing/cleura-billing.conf``.
 A missing file leaves every option at its default. ``tox -e genconfig``
 writes ``etc/cleura-billing.conf.sample`` from ``list_opts()``.
 """
@@ -28,7 +29,8 @@ billing_opts = [
     cfg.StrOpt('default_vat_rate', default='25',
                regex=r'^\d{1,2}(\.\d{1,2})?$',
                help=_('VAT rate in percent for usage lines that name none.')),
-    cfg.StrOpt('number_series', default='{year}-', regex=r'^[^{}]*(\{year\})?[^{}]*$',
+    cfg.StrOpt('number_series', default='{year}-',
+               regex=r'^[^{}]*(\{year\})?[^{}]*$',
                help=_('Prefix of invoice numbers; "{year}" is replaced by '
                       'the issue year. Each prefix is its own gap-free '
                       'sequence.')),

@@ -1,4 +1,4 @@
-"""Money: Decimal amounts rounded to the currency's minor units, and formatting.
+"""Money: Decimal amounts in the currency's minor units, and formatting.
 
 Every amount in the plugin is a ``decimal.Decimal`` paired with an ISO 4217
 currency code; nothing here accepts a float.

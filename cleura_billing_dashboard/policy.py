@@ -2,9 +2,10 @@
 
 Horizon checks ``("billing", rule)`` pairs against the files named in its
 ``POLICY_FILES`` / ``DEFAULT_POLICY_FILES`` settings; the plugin ships both
-files (``policy_files/billing_policy.yaml`` for operator overrides, empty by default,
-and ``policy_files/default_policies/billing.yaml`` generated from ``list_rules()``)
-and registers them when the operator has not (see ``apps.py``).
+files (``policy_files/billing_policy.yaml`` for operator overrides, empty
+by default, and ``policy_files/default_policies/billing.yaml``, generated
+from ``list_rules()``) and registers them when the operator has not (see
+``apps.py``).
 Defaults follow Keystone's default roles: reader < member < manager < admin.
 """
 

@@ -35,8 +35,8 @@ class Lab:
                            headers={'Referer': self.url + '/auth/login/'},
                            timeout=60)
         res.raise_for_status()
-        assert 'sessionid' in session.cookies or any(
-            c.name == 'sessionid' for c in session.cookies), (
+        # A failed login shows the form again; a good one, the user menu.
+        assert 'class="dropdown user-menu"' in res.text, (
             'login as %s failed: %s' % (username, res.text[-2000:]))
         return session
 

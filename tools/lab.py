@@ -131,8 +131,8 @@ def wait_for_http(url, timeout, proc=None, log=None):
     if log and os.path.exists(log):
         with open(log, encoding='utf-8', errors='replace') as f:
             tail = f.read()[-4000:]
-    raise RuntimeError('%s did not answer within %ss\n%s' % (url, timeout,
-                                                            tail))
+    raise RuntimeError('%s did not answer within %ss\n%s'
+                       % (url, timeout, tail))
 
 
 def _bin(name):

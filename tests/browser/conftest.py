@@ -29,7 +29,7 @@ CHROMIUM_FLAGS = [
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    driver = item.funcargs.get('browser') if hasattr(item, 'funcargs') else None
+    driver = getattr(item, 'funcargs', {}).get('browser')
     if report.failed and call.when == 'call' and driver is not None:
         os.makedirs(ARTIFACTS, exist_ok=True)
         path = os.path.join(ARTIFACTS, item.name + '.png')

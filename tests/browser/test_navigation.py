@@ -1,4 +1,4 @@
-"""Alice finds Invoices in the sidebar and Account settings in the user menu."""
+"""Alice finds Invoices in the sidebar, Account settings in the user menu."""
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -18,7 +18,8 @@ def test_alice_reaches_both_pages_by_clicking(real_lab, browser):
     assert heading.text == 'Invoices'
     assert browser.current_url == real_lab.url + '/identity/invoices/'
 
-    browser.find_element(By.CSS_SELECTOR, '.user-menu .dropdown-toggle').click()
+    browser.find_element(By.CSS_SELECTOR,
+                         '.user-menu .dropdown-toggle').click()
     wait_for(browser, (By.PARTIAL_LINK_TEXT, 'Account settings')).click()
     heading = wait_for(browser, (By.CSS_SELECTOR, '.page-header h1'))
     assert heading.text == 'Account settings'

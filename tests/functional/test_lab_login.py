@@ -1,4 +1,4 @@
-"""Real Keystone, real Horizon, real login: the plugin's pages per demo user."""
+"""Real Keystone, real Horizon, real login: the plugin's pages, per user."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The enabled files put the plugin where the issue says, with Horizon's helpers."""
+"""The enabled files put the plugin where it belongs (Horizon's helpers)."""
 
 from django.conf import settings
 from django.urls import reverse
