@@ -9,6 +9,7 @@ lives in one state directory, so a second run reuses it.
 """
 
 import contextlib
+import html.parser
 import os
 import shutil
 import signal
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+import requests
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENABLED_DIR = os.path.join(REPO_ROOT, 'enabled')
@@ -349,6 +352,53 @@ def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
         keystone.stop()
         raise
     return keystone, horizon
+
+
+class LoginFailed(Exception):
+    pass
+
+
+class Lab:
+    """A running Keystone and Horizon, and logins to them."""
+
+    def __init__(self, keystone, horizon):
+        self.keystone = keystone
+        self.horizon = horizon
+        self.url = horizon.url
+
+    def login(self, username, password=DEMO_PASSWORD):
+        """A requests session logged in through Horizon's real login form."""
+        session = requests.Session()
+        page = session.get(self.url + '/auth/login/', timeout=60)
+        page.raise_for_status()
+        form = dict(hidden_inputs(page.text))
+        form.update(username=username, password=password)
+        res = session.post(self.url + '/auth/login/', data=form,
+                           headers={'Referer': self.url + '/auth/login/'},
+                           timeout=60)
+        res.raise_for_status()
+        # A failed login shows the form again; a good one, the user menu.
+        if 'class="dropdown user-menu"' not in res.text:
+            raise LoginFailed('login as %s failed: %s'
+                              % (username, res.text[-2000:]))
+        return session
+
+
+class _HiddenInputs(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fields = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == 'input' and attrs.get('type') == 'hidden':
+            self.fields.append((attrs.get('name'), attrs.get('value', '')))
+
+
+def hidden_inputs(text):
+    parser = _HiddenInputs()
+    parser.feed(text)
+    return parser.fields
 
 
 def load_demo_data(horizon):

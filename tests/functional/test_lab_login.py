@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+import lab
+
 pytestmark = pytest.mark.functional
 
 DEMO_USERS = ['alice', 'bob', 'carol', 'dave']
@@ -38,5 +40,5 @@ def test_user_menu_has_account_settings(real_lab):
 
 
 def test_wrong_password_is_refused_by_keystone(real_lab):
-    with pytest.raises(AssertionError, match='login as alice failed'):
+    with pytest.raises(lab.LoginFailed, match='login as alice failed'):
         real_lab.login('alice', 'not-the-password')
