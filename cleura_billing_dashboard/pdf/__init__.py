@@ -1,0 +1,21 @@
+"""The invoice PDF: an invoice or credit note as plain data in, PDF bytes out.
+
+What callers can rely on:
+
+* ``render_invoice_pdf(invoice, language='en') -> bytes`` is the whole API.
+  ``invoice`` is a dict of plain values (Decimal amounts, ``date`` dates; the
+  keys are listed in :mod:`cleura_billing_dashboard.pdf.render`). A missing
+  key raises ``KeyError``; an empty string is left out of the document.
+* The same invoice and language give the same text, fonts and metadata on
+  every call, on any day: render once at issue and store the bytes.
+* Everything from the invoice is escaped; none of it is read as markup.
+* Text is set in the embedded DejaVu Sans, so any Latin, Greek or Cyrillic
+  name and the euro sign print as written.
+* Nothing is fetched: the only files read are the template and the fonts
+  inside this package. No Django app, database or setting of this plugin is
+  needed beyond configured Django settings for translation.
+"""
+
+from cleura_billing_dashboard.pdf.render import render_invoice_pdf
+
+__all__ = ['render_invoice_pdf']
