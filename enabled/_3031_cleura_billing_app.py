@@ -4,4 +4,5 @@
 FEATURE = 'cleura_billing'
 ADD_INSTALLED_APPS = [
     'cleura_billing_dashboard',
+    'cleura_billing_dashboard.billing',
 ]

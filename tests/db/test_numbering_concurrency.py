@@ -1,0 +1,111 @@
+"""Issuers in separate OS processes, on the database CLEURA_TEST_DB names.
+
+SQLite runs on a temporary database file; PostgreSQL and MySQL on the test
+database pytest-django created (hence ``transaction=True``: the workers must
+see committed rows, and the test's rows are flushed after it).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from django.db import connection
+import pytest
+
+from tests.db import worker
+
+pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+WORKERS = 4
+
+
+@pytest.fixture
+def child_env(tmp_path):
+    """Environment of worker processes sharing this test's database."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE='tests.db.child_settings',
+               PYTHONPATH=REPO_ROOT)
+    if connection.vendor == 'sqlite':
+        # The test database is in memory; the workers share a file instead.
+        env['CLEURA_CHILD_DB_NAME'] = str(tmp_path / 'billing.sqlite3')
+        subprocess.run([sys.executable, '-m', 'django', 'migrate',
+                        'cleura_billing', '--verbosity', '0'],
+                       env=env, cwd=REPO_ROOT, check=True,
+                       capture_output=True)
+    else:
+        env['CLEURA_CHILD_DB_NAME'] = connection.settings_dict['NAME']
+    return env
+
+
+def run_workers(env, barrier, commands, timeout=300):
+    """Start one worker per command together; their JSON results."""
+    barrier.mkdir()
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'tests.db.worker', str(barrier)] + command,
+        env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for command in commands]
+    try:
+        while len(list(barrier.glob('ready-*'))) < len(procs):
+            if any(proc.poll() is not None for proc in procs):
+                break  # a worker died before it was ready: report below
+            time.sleep(0.01)
+        (barrier / 'go').touch()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            assert proc.returncode == 0, err
+            results.append(json.loads(out.splitlines()[-1]))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def report(env):
+    out = subprocess.run([sys.executable, '-m', 'tests.db.worker', '-',
+                          'report'], env=env, cwd=REPO_ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def test_concurrent_numbers_have_no_gap_and_no_duplicate(
+        child_env, tmp_path):
+    # 15 transactions per worker; every third rolls back its number.
+    results = run_workers(child_env, tmp_path / 'barrier',
+                          [['numbers', '15']] * WORKERS)
+    taken = [number for result in results for number in result['committed']]
+    assert all(len(result['committed']) == 10 for result in results)
+    total = WORKERS * 10
+    assert sorted(taken) == ['%s%06d' % (worker.PREFIX, n)
+                             for n in range(1, total + 1)]
+    assert report(child_env)['series'] == {worker.PREFIX: total}
+
+
+def test_concurrent_runs_of_a_period_invoice_each_project_once(
+        child_env, tmp_path):
+    projects = ['proj-%d' % i for i in range(8)]
+    commands = []
+    for w in range(WORKERS):
+        # Each worker starts at another project, so they collide midway.
+        order = projects[2 * w:] + projects[:2 * w]
+        usage_file = tmp_path / ('usage-%d.csv' % w)
+        usage_file.write_text(
+            'project_id,product,region,quantity,unit,unit_price\n' +
+            ''.join('%s,compute,Sto2,1,h,0.45\n' % p for p in order))
+        commands.append(['issue', str(usage_file), '2026-10', '2026-11-02'])
+    results = run_workers(child_env, tmp_path / 'barrier', commands)
+
+    issued = [number for result in results for number in result['issued']]
+    numbers = ['2026-%06d' % n for n in range(1, len(projects) + 1)]
+    assert sorted(issued) == numbers
+    assert sum(len(result['skipped']) for result in results) == \
+        (WORKERS - 1) * len(projects)
+    stored = report(child_env)
+    assert [number for number, _ in stored['invoices']] == numbers
+    assert sorted(project for _, project in stored['invoices']) == projects
+    assert stored['series'] == {'2026-': len(projects)}

@@ -1,0 +1,97 @@
+"""One issuing process of the concurrency tests; prints its result as JSON.
+
+    python -m tests.db.worker BARRIER numbers COUNT
+    python -m tests.db.worker BARRIER issue USAGE_FILE PERIOD ISSUE_DATE
+    python -m tests.db.worker - report
+
+A worker connects, marks itself ready in the folder BARRIER and waits for
+the file ``go`` there, so that all workers start at the same moment.
+"""
+
+import datetime
+import json
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.db.child_settings')
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from cleura_billing_dashboard.billing import issue  # noqa: E402
+from cleura_billing_dashboard.billing import models  # noqa: E402
+from cleura_billing_dashboard.billing import numbering  # noqa: E402
+from cleura_billing_dashboard import usage  # noqa: E402
+
+PREFIX = 'C-'
+
+
+class Rollback(Exception):
+    pass
+
+
+def wait_for_go(barrier):
+    connection.ensure_connection()
+    barrier = pathlib.Path(barrier)
+    (barrier / ('ready-%d' % os.getpid())).touch()
+    deadline = time.monotonic() + 120
+    while not (barrier / 'go').exists():
+        if time.monotonic() > deadline:
+            sys.exit('no go signal')
+        time.sleep(0.005)
+
+
+def take_numbers(count):
+    """Take ``count`` numbers; every third transaction rolls back."""
+    numbering.ensure_series(PREFIX)  # every worker races to create it
+    committed = []
+    for i in range(count):
+        try:
+            with transaction.atomic():
+                number = numbering.next_number(PREFIX)
+                time.sleep(0.005)  # hold the lock a moment, as issuing does
+                if i % 3 == 2:
+                    raise Rollback()
+        except Rollback:
+            continue
+        committed.append(number)
+    return {'committed': committed}
+
+
+def issue_period(usage_file, period, issue_date):
+    result = issue.issue_invoices_for_period(
+        usage.load_usage(usage_file), period,
+        today=datetime.date.fromisoformat(issue_date))
+    return {'issued': [i.number for i in result.issued],
+            'skipped': result.skipped}
+
+
+def report():
+    return {
+        'invoices': sorted(models.Invoice.objects.values_list(
+            'number', 'project_id')),
+        'series': dict(models.NumberSeries.objects.values_list(
+            'prefix', 'last_value')),
+    }
+
+
+def main(barrier, command, *args):
+    if command == 'report':
+        result = report()
+    else:
+        wait_for_go(barrier)
+        if command == 'numbers':
+            result = take_numbers(int(args[0]))
+        else:
+            result = issue_period(*args)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:])
