@@ -1,8 +1,182 @@
+import csv
+
+from django import http
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from horizon import exceptions
+from horizon import forms
+from horizon import messages
+from horizon import tables
+from horizon.utils import memoized
 from horizon import views
+from openstack_dashboard import policy
+
+from cleura_billing_dashboard.api import billing
+from cleura_billing_dashboard.content.invoices import filters
+from cleura_billing_dashboard.content.invoices import tables as inv_tables
+
+INDEX_URL = reverse_lazy('horizon:identity:invoices:index')
 
 
-class IndexView(views.HorizonTemplateView):
+def _filters_from(request, table_class):
+    """The facade's filter keywords from the table's server filter.
+
+    Horizon keeps a server filter in the session, so the CSV export sees
+    the filter the table was last shown with.
+    """
+    table = table_class(request)
+    field, value = table.get_filter_field(), table.get_filter_string()
+    return filters.to_keywords(field, value)
+
+
+class IndexView(tables.DataTableView):
+    table_class = inv_tables.InvoicesTable
     template_name = 'identity/invoices/index.html'
     page_title = _("Invoices")
+
+    def has_more_data(self, table):
+        return self._more
+
+    def get_data(self):
+        self._more = False
+        try:
+            info = self.get_server_filter_info(self.request)
+            keywords = filters.to_keywords(info['field'], info['value'])
+            marker = self.request.GET.get(
+                self.table_class._meta.pagination_param)
+            invoices, self._more = billing.invoice_list(
+                self.request, marker=marker, **keywords)
+        except filters.FilterError as e:
+            exceptions.handle(self.request, str(e))
+            return []
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the invoices.'))
+            return []
+        return invoices
+
+
+class PolicyMixin(object):
+    """Refuse the view unless the plugin's ``policy_rules`` allow the user.
+
+    The panel's own rule (list) already guards every URL of the panel.
+    """
+
+    policy_rules = inv_tables.POLICY_GET
+
+    def dispatch(self, request, *args, **kwargs):
+        if not policy.check(self.policy_rules, request):
+            raise exceptions.NotAuthorized(
+                _('You are not allowed to do this.'))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DetailView(PolicyMixin, views.HorizonTemplateView):
+    template_name = 'identity/invoices/detail.html'
+    page_title = _("Invoice {{ invoice.number }}")
+
+    @memoized.memoized_method
+    def get_object(self):
+        try:
+            return billing.invoice_get(self.request, self.kwargs['number'])
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the invoice.'),
+                              redirect=INDEX_URL)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        invoice = self.get_object()
+        context['invoice'] = invoice
+        context['type_display'] = dict(
+            inv_tables.TYPE_DISPLAY_CHOICES)[invoice.type]
+        context['status_display'] = dict(
+            inv_tables.STATUS_DISPLAY_CHOICES)[invoice.status]
+        context['can_pay'] = policy.check(inv_tables.POLICY_PAY,
+                                          self.request)
+        context['url'] = INDEX_URL
+        return context
+
+
+class PdfView(PolicyMixin, views.APIView):
+    """The stored PDF, inline (View PDF) or as an attachment (Download)."""
+
+    disposition = 'inline'
+
+    def get(self, request, number):
+        try:
+            filename, pdf = billing.invoice_pdf(request, number)
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(request, _('Unable to retrieve the invoice '
+                                         'PDF.'), redirect=INDEX_URL)
+        response = http.HttpResponse(pdf, content_type='application/pdf')
+        response['Content-Disposition'] = '%s; filename="%s"' % (
+            self.disposition, filename)
+        response['Content-Length'] = len(pdf)
+        response['X-Content-Type-Options'] = 'nosniff'
+        return response
+
+
+class DownloadView(PdfView):
+    disposition = 'attachment'
+
+
+class CsvView(views.APIView):
+    """The filtered list as CSV, the way the table shows it."""
+
+    def get(self, request):
+        try:
+            keywords = _filters_from(request, inv_tables.InvoicesTable)
+            invoices = billing.invoice_list_all(request, **keywords)
+        except Exception:
+            exceptions.handle(request, _('Unable to export the invoices.'),
+                              redirect=INDEX_URL)
+        response = http.HttpResponse(content_type='text/csv; charset=utf-8')
+        response['Content-Disposition'] = 'attachment; filename="invoices.csv"'
+        writer = csv.writer(response)
+        writer.writerow([_('Type'), _('Invoice No'), _('Status'),
+                         _('Currency'), _('Outstanding Amount'), _('Total'),
+                         _('Invoice Date'), _('Due Date')])
+        types = dict(inv_tables.TYPE_DISPLAY_CHOICES)
+        statuses = dict(inv_tables.STATUS_DISPLAY_CHOICES)
+        for invoice in invoices:
+            writer.writerow([types[invoice.type], invoice.number,
+                             statuses[invoice.status], invoice.currency,
+                             invoice.outstanding, invoice.total,
+                             invoice.issue_date.isoformat(),
+                             invoice.due_date.isoformat()])
+        return response
+
+
+class PayView(PolicyMixin, forms.ModalFormMixin, views.HorizonTemplateView):
+    """The dues of an outstanding invoice and how to pay them."""
+
+    policy_rules = inv_tables.POLICY_PAY
+    template_name = 'identity/invoices/pay.html'
+    page_title = _("Pay invoice {{ invoice.number }}")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            invoice = billing.invoice_get(self.request, self.kwargs['number'])
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the invoice.'),
+                              redirect=INDEX_URL)
+        if not invoice.is_payable:
+            messages.info(self.request, _('Invoice %s has nothing left to '
+                                          'pay.') % invoice.number)
+            raise exceptions.Http302(INDEX_URL)
+        context['invoice'] = invoice
+        context['bank'] = billing.payment_details()
+        context['cancel_url'] = INDEX_URL
+        return context

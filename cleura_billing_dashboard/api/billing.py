@@ -1,0 +1,141 @@
+"""The Horizon side's one door to the billing store.
+
+Each function takes the request and scopes everything to the project the
+user is logged in to: an invoice of another project does not exist here
+(``django.http.Http404``). Views call these functions and nothing deeper.
+"""
+
+from django import http
+from django.utils import translation
+
+from horizon.utils import functions as utils
+from openstack_dashboard.api import base
+
+from cleura_billing_dashboard.billing import models
+from cleura_billing_dashboard.billing import queries
+from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import money
+
+STATUSES = models.STATUSES
+
+
+class Invoice(base.APIResourceWrapper):
+    """An invoice row as the tables show it, amounts kept as Decimal."""
+
+    _attrs = ['id', 'number', 'type', 'currency', 'issue_date', 'due_date',
+              'period_start', 'period_end', 'net_total', 'vat_total',
+              'total', 'paid_amount', 'credited_amount', 'balance',
+              'outstanding', 'status', 'payment_reference', 'credits_id',
+              'reason']
+
+    @property
+    def is_payable(self):
+        return self.status in (models.OUTSTANDING, models.OVERDUE)
+
+
+def _project_id(request):
+    return request.user.project_id
+
+
+def user_locale(request):
+    """The user's language as a babel/CLDR locale (``sv``, ``en_GB``)."""
+    return translation.to_locale(getattr(request, 'LANGUAGE_CODE', None) or
+                                 translation.get_language() or 'en')
+
+
+def format_amount(request, amount, currency):
+    return money.format_money(amount, currency, user_locale(request))
+
+
+def invoice_list(request, marker=None, **filters):
+    """``(invoices, has_more)``: one page of the project's invoices.
+
+    The page size is the user's "Items Per Page" setting, as in Horizon's
+    own tables.
+
+    ``filters``: ``status``, ``issued_from``, ``issued_to`` (dates) and
+    ``number`` (part of an invoice number). ``marker`` is the number of the
+    last invoice on the previous page.
+    """
+    limit = utils.get_page_size(request)
+    try:
+        page, has_more = queries.invoice_page(_project_id(request), marker,
+                                              limit, **filters)
+    except models.Invoice.DoesNotExist:
+        raise http.Http404
+    return [Invoice(invoice) for invoice in page], has_more
+
+
+def invoice_list_all(request, **filters):
+    """Every invoice of the project matching ``filters``, for the CSV."""
+    return [Invoice(invoice) for invoice in
+            queries.invoices_for_project(_project_id(request), **filters)]
+
+
+def _invoice(project_id, number):
+    try:
+        return queries.get_invoice_by_number(project_id, number)
+    except models.Invoice.DoesNotExist:
+        raise http.Http404
+
+
+def invoice_get(request, number):
+    """The project's invoice ``number`` with its lines, VAT and payments.
+
+    Besides the Decimal amounts it carries ``display``: every amount of the
+    invoice, its lines, VAT and payments written for the user's locale.
+    """
+    invoice = _invoice(_project_id(request), number)
+    locale = user_locale(request)
+    lines = list(invoice.lines.all())
+
+    def amount(value):
+        return money.format_money(value, invoice.currency, locale)
+
+    wrapped = Invoice(invoice)
+    wrapped.lines = [{
+        'region': line.region, 'product': line.product,
+        'description': line.description, 'unit': line.unit,
+        'quantity': money.format_decimal(line.quantity, locale),
+        'unit_price': money.format_decimal(line.unit_price, locale),
+        'vat_rate': money.format_decimal(line.vat_rate, locale),
+        'net_amount': amount(line.net_amount),
+    } for line in lines]
+    wrapped.vat = [{'rate': money.format_decimal(vat.rate, locale),
+                    'base': amount(vat.base), 'amount': amount(vat.amount)}
+                   for vat in invoice.vat_breakdown(lines)]
+    wrapped.payments = [{
+        'created_at': payment.created_at, 'provider': payment.provider,
+        'provider_reference': payment.provider_reference,
+        'state': payment.state, 'amount': amount(payment.amount),
+    } for payment in invoice.payments.order_by('created_at')]
+    wrapped.display = {name: amount(getattr(invoice, name)) for name in (
+        'net_total', 'vat_total', 'total', 'paid_amount', 'outstanding')}
+    wrapped.rundown = [dict(row, net_amount=amount(row['net_amount']))
+                       for row in _sum_by_product_and_region(lines)]
+    return wrapped
+
+
+def _sum_by_product_and_region(lines):
+    """Line nets summed per (product, region), in first-seen order."""
+    sums = {}
+    for line in lines:
+        key = (line.product, line.region)
+        sums[key] = sums.get(key, 0) + line.net_amount
+    return [{'product': product, 'region': region, 'net_amount': net}
+            for (product, region), net in sums.items()]
+
+
+def invoice_pdf(request, number):
+    """``(filename, bytes)`` of the project's invoice PDF, as issued."""
+    invoice = _invoice(_project_id(request), number)
+    filename, pdf, _sha = queries.get_invoice_pdf(_project_id(request),
+                                                  invoice.pk)
+    return filename, pdf
+
+
+def payment_details():
+    """What a bank transfer needs besides the OCR reference."""
+    seller = conf.get_conf().seller
+    return {'bankgiro': seller.bankgiro, 'iban': seller.iban,
+            'bic': seller.bic, 'name': seller.name}

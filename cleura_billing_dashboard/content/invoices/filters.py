@@ -1,0 +1,51 @@
+"""The table's server-side filter, turned into the facade's keywords."""
+
+import calendar
+import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from cleura_billing_dashboard.api import billing
+
+
+class FilterError(ValueError):
+    pass
+
+
+def _month_or_day(text, last):
+    text = text.strip()
+    try:
+        if len(text) == 7:
+            first = datetime.date.fromisoformat(text + '-01')
+            if last:
+                days = calendar.monthrange(first.year, first.month)[1]
+                return first.replace(day=days)
+            return first
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(_('"%s" is not a date: write 2026-05 or '
+                            '2026-05-31.') % text)
+
+
+def to_keywords(field, value):
+    """``{filter keyword: value}`` for the table's filter field and text."""
+    value = (value or '').strip()
+    if not value:
+        return {}
+    if field == 'number':
+        return {'number': value}
+    if field == 'status':
+        status = value.lower()
+        if status not in billing.STATUSES:
+            raise FilterError(_('"%s" is not a status: use paid, '
+                                'outstanding, overdue, credited or '
+                                'credit.') % value)
+        return {'status': status}
+    if field == 'issued':
+        start, sep, end = value.partition('..')
+        issued_from = _month_or_day(start, last=False)
+        issued_to = _month_or_day(end if sep else start, last=True)
+        if issued_to < issued_from:
+            raise FilterError(_('The range ends before it starts.'))
+        return {'issued_from': issued_from, 'issued_to': issued_to}
+    return {}

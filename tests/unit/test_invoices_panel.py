@@ -1,0 +1,222 @@
+"""The Invoices panel with Horizon's test helpers and a real billing store."""
+
+import datetime
+import hashlib
+import json
+from unittest import mock
+
+from django.db import OperationalError
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from openstack_dashboard.test import helpers as test
+
+from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing import ledger
+from cleura_billing_dashboard.billing import models
+from cleura_billing_dashboard import usage
+
+INDEX_URL = reverse('horizon:identity:invoices:index')
+TODAY = datetime.date.today()
+POLICY_ON = override_settings(
+    POLICY_CHECK_FUNCTION='openstack_auth.policy.check')
+
+
+def issue_for(project_id, period, lines=None, issue_date=None):
+    data = {'projects': [{'project_id': project_id, 'lines': lines or [
+        {'product': 'compute.m1.small', 'region': 'Sto2',
+         'description': 'm1.small', 'quantity': '744', 'unit': 'h',
+         'unit_price': '0.45', 'vat_rate': '25'},
+        {'product': 'storage.volume', 'region': 'Kna1',
+         'description': 'Block storage', 'quantity': '100', 'unit': 'GB',
+         'unit_price': '1.10', 'vat_rate': '25'},
+    ]}]}
+    parsed = usage.parse_usage(json.dumps(data), 'json')
+    result = issue.issue_invoices_for_period(
+        parsed, period, today=issue_date or TODAY)
+    return result.issued[0]
+
+
+class InvoicesPanelTests(test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        project = self.tenant.id
+        long_ago = TODAY - datetime.timedelta(days=90)
+        self.paid = issue_for(project, '2026-01', issue_date=long_ago)
+        ledger.record_payment(self.paid, self.paid.total, provider='manual',
+                              reference='paid-in-full')
+        self.overdue = issue_for(project, '2026-02', issue_date=long_ago)
+        self.outstanding = issue_for(project, '2026-03')
+        self.other = issue_for('another-project', '2026-03')
+
+    def test_index_lists_the_projects_invoices_newest_first(self):
+        res = self.client.get(INDEX_URL)
+        self.assertTemplateUsed(res, 'identity/invoices/index.html')
+        numbers = [row.number for row in res.context['table'].data]
+        self.assertEqual([self.outstanding.number, self.overdue.number,
+                          self.paid.number], numbers)
+        self.assertNotContains(res, self.other.number)
+        for header in ('Type', 'Invoice No', 'Outstanding Amount',
+                       'Invoice Date', 'Due Date', 'Total'):
+            self.assertContains(res, header)
+
+    def test_paid_row_has_green_tick_and_zero_outstanding(self):
+        res = self.client.get(INDEX_URL)
+        row = self._row_html(res, self.paid.number)
+        self.assertIn('fa-check-circle text-success', row)
+        self.assertIn('SEK0.00', row.replace('\xa0', ''))
+
+    def test_overdue_row_is_marked_in_a_warning_colour(self):
+        res = self.client.get(INDEX_URL)
+        row = self._row_html(res, self.overdue.number)
+        self.assertIn('fa-exclamation-triangle text-warning', row)
+
+    def test_amounts_follow_the_users_language(self):
+        res = self.client.get(INDEX_URL, HTTP_ACCEPT_LANGUAGE='sv')
+        row = self._row_html(res, self.outstanding.number)
+        # 744 * 0.45 + 100 * 1.10 = 444.80 net, 556.00 with 25 % VAT.
+        self.assertIn('556,00\xa0kr', row)
+
+    def test_pay_action_only_on_outstanding_rows(self):
+        res = self.client.get(INDEX_URL)
+        pay = reverse('horizon:identity:invoices:pay',
+                      args=[self.paid.number])
+        self.assertNotContains(res, pay)
+        self.assertContains(res, reverse('horizon:identity:invoices:pay',
+                                         args=[self.overdue.number]))
+
+    def test_every_url_of_another_projects_invoice_is_404(self):
+        for name in ('detail', 'pdf', 'download', 'pay'):
+            url = reverse('horizon:identity:invoices:' + name,
+                          args=[self.other.number])
+            self.assertEqual(404, self.client.get(url).status_code, name)
+
+    def test_view_pdf_serves_the_stored_bytes_inline(self):
+        res = self.client.get(reverse('horizon:identity:invoices:pdf',
+                                      args=[self.outstanding.number]))
+        self.assertEqual('application/pdf', res['Content-Type'])
+        self.assertTrue(res['Content-Disposition'].startswith('inline'))
+        stored = models.Invoice.objects.get(pk=self.outstanding.pk)
+        self.assertEqual(stored.pdf_sha256,
+                         hashlib.sha256(res.content).hexdigest())
+
+    def test_download_pdf_is_an_attachment_named_after_the_number(self):
+        res = self.client.get(reverse('horizon:identity:invoices:download',
+                                      args=[self.outstanding.number]))
+        self.assertEqual('attachment; filename="%s.pdf"'
+                         % self.outstanding.number,
+                         res['Content-Disposition'])
+        self.assertTrue(res.content.startswith(b'%PDF'))
+
+    def test_detail_shows_lines_totals_and_payments(self):
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[self.paid.number]))
+        self.assertContains(res, 'Block storage')
+        self.assertContains(res, 'paid-in-full')
+        self.assertContains(res, 'SEK556.00')
+
+    def test_pay_modal_shows_the_dues_and_bank_transfer(self):
+        res = self.client.get(reverse('horizon:identity:invoices:pay',
+                                      args=[self.overdue.number]))
+        self.assertTemplateUsed(res, 'identity/invoices/pay.html')
+        self.assertContains(res, 'compute.m1.small')
+        self.assertContains(res, self.overdue.payment_reference)
+        self.assertContains(res, 'This invoice was due on')
+
+    def test_paying_a_paid_invoice_is_refused_with_a_message(self):
+        res = self.client.get(reverse('horizon:identity:invoices:pay',
+                                      args=[self.paid.number]))
+        self.assertRedirectsNoFollow(res, INDEX_URL)
+
+    def test_filter_by_status(self):
+        self.client.post(INDEX_URL, {
+            'invoices__filter__q_field': 'status',
+            'invoices__filter__q': 'overdue',
+            'action': 'invoices__filter'})
+        res = self.client.get(INDEX_URL)
+        self.assertEqual([self.overdue.number],
+                         [row.number for row in res.context['table'].data])
+
+    def test_a_bad_filter_says_why(self):
+        self.client.post(INDEX_URL, {
+            'invoices__filter__q_field': 'issued',
+            'invoices__filter__q': 'last tuesday',
+            'action': 'invoices__filter'})
+        res = self.client.get(INDEX_URL)
+        self.assertEqual([], list(res.context['table'].data))
+        self.assertMessageCount(res, error=1)
+        self.assertContains(res, 'is not a date')
+
+    def test_csv_export_lists_the_filtered_invoices(self):
+        self.client.post(INDEX_URL, {
+            'invoices__filter__q_field': 'number',
+            'invoices__filter__q': self.paid.number,
+            'action': 'invoices__filter'})
+        res = self.client.get(reverse('horizon:identity:invoices:csv'))
+        lines = res.content.decode().strip().splitlines()
+        self.assertEqual(2, len(lines))
+        self.assertIn(self.paid.number, lines[1])
+        self.assertIn('Paid', lines[1])
+
+    def test_a_failing_database_shows_a_message_not_a_500(self):
+        with mock.patch('cleura_billing_dashboard.billing.queries.'
+                        'invoice_page', side_effect=OperationalError('down')):
+            res = self.client.get(INDEX_URL)
+        self.assertEqual(200, res.status_code)
+        self.assertMessageCount(res, error=1)
+        self.assertContains(res, 'Unable to retrieve the invoices.')
+
+    def test_paging_uses_the_last_number_as_marker(self):
+        with override_settings(API_RESULT_PAGE_SIZE=2):
+            first = self.client.get(INDEX_URL)
+            rows = list(first.context['table'].data)
+            self.assertEqual(2, len(rows))
+            self.assertContains(first, '?marker=' + rows[-1].number)
+            second = self.client.get(INDEX_URL + '?marker=' + rows[-1].number)
+        self.assertEqual([self.paid.number],
+                         [row.number for row in second.context['table'].data])
+
+    def _row_html(self, res, number):
+        text = res.content.decode()
+        start = text.index('id="invoices__row__%s"' % number)
+        return text[start:text.index('</tr>', start)]
+
+
+@POLICY_ON
+class InvoicesPolicyTests(test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.invoice = issue_for(self.tenant.id, '2026-03')
+
+    def _as(self, role):
+        self.setActiveUser(id=self.user.id, token=self.token,
+                           username=self.user.name,
+                           tenant_id=self.tenant.id,
+                           service_catalog=self.service_catalog,
+                           authorized_tenants=self.tenants.list(),
+                           roles=[{'name': role}])
+
+    def test_a_reader_lists_and_downloads_but_cannot_pay(self):
+        self._as('reader')
+        res = self.client.get(INDEX_URL)
+        self.assertEqual(200, res.status_code)
+        pay = reverse('horizon:identity:invoices:pay',
+                      args=[self.invoice.number])
+        self.assertNotContains(res, pay)
+        self.assertEqual(200, self.client.get(reverse(
+            'horizon:identity:invoices:download',
+            args=[self.invoice.number])).status_code)
+        self.assertNotEqual(200, self.client.get(pay).status_code)
+
+    def test_a_member_may_pay(self):
+        self._as('member')
+        res = self.client.get(INDEX_URL)
+        self.assertContains(res, reverse('horizon:identity:invoices:pay',
+                                         args=[self.invoice.number]))
+
+    def test_no_role_no_panel(self):
+        self._as('some-other-role')
+        res = self.client.get(INDEX_URL)
+        self.assertNotEqual(200, res.status_code)
