@@ -48,7 +48,7 @@ def main():
     keystone, horizon = lab.start_lab(args.state_dir, args.keystone_port,
                                       args.horizon_port)
     try:
-        for line in lab.load_demo_data(horizon):
+        for line in lab.load_demo_data(keystone, horizon):
             print(line, flush=True)
         print(READY.format(url=horizon.url, keystone=keystone.url),
               flush=True)

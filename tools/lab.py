@@ -401,15 +401,14 @@ def hidden_inputs(text):
     return parser.fields
 
 
-def load_demo_data(horizon):
-    """Sample billing data for the demo; yields what it did, line by line.
+def load_demo_data(keystone, horizon):
+    """Sample billing data for the demo; returns what it did, line by line.
 
-    Runs the same operator command an operator runs, so a second run finds
-    everything issued and issues nothing twice.
+    Runs the operator commands (billing_issue among them), so a second run
+    finds everything issued and issues nothing twice.
     """
-    result = horizon.manage('help', '--commands')
-    if 'billing_demo_data' not in result.stdout.split():
-        yield 'No sample invoices yet: this version has no billing store.'
-        return
-    result = horizon.manage('billing_demo_data')
-    yield from result.stdout.splitlines()
+    ks = keystone.admin_client()
+    ids = [ks.projects.list(name=name, domain='default')[0].id
+           for name in ('acme', 'globex')]
+    result = horizon.manage('billing_demo_data', *ids)
+    return result.stdout.splitlines()

@@ -1,0 +1,35 @@
+"""The demo's sample data: statuses as the demo promises, issued once."""
+
+import collections
+import io
+
+from django.core import management
+import pytest
+
+from cleura_billing_dashboard.billing import queries
+
+
+def statuses(project_id):
+    return collections.Counter(
+        row.status for row in queries.invoices_for_project(project_id))
+
+
+@pytest.mark.django_db
+def test_acme_gets_14_months_globex_three():
+    out = io.StringIO()
+    management.call_command('billing_demo_data', 'acme-id', 'globex-id',
+                            stdout=out)
+    # 14 invoices and the credit note of one of them.
+    assert statuses('acme-id') == {'paid': 10, 'outstanding': 2,
+                                   'overdue': 1, 'credited': 1, 'credit': 1}
+    assert statuses('globex-id') == {'paid': 1, 'outstanding': 2}
+    numbers = [row.number for row in
+               queries.invoices_for_project('acme-id')]
+    assert len(set(numbers)) == 15
+
+    again = io.StringIO()
+    management.call_command('billing_demo_data', 'acme-id', 'globex-id',
+                            stdout=again)
+    assert 'Issued' not in again.getvalue()
+    assert 'Recorded' not in again.getvalue()
+    assert statuses('acme-id')['paid'] == 10
