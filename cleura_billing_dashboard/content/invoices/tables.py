@@ -24,7 +24,7 @@ STATUS_ICONS = {
     'paid': ('fa-check-circle', 'text-success'),
     'credited': ('fa-check-circle', 'text-success'),
     'credit': ('fa-minus-circle', 'text-muted'),
-    'outstanding': ('fa-clock-o', 'text-info'),
+    'outstanding': ('fa-clock', 'text-info'),
     'overdue': ('fa-exclamation-triangle', 'text-warning'),
 }
 POLICY_GET = (("billing", "billing:invoice:get"),)
@@ -52,7 +52,7 @@ class AmountColumn(tables.Column):
 class ViewPDF(tables.LinkAction):
     name = 'view_pdf'
     verbose_name = _("View PDF")
-    icon = 'file-pdf-o'
+    icon = 'file-pdf'
     policy_rules = POLICY_GET
 
     def get_link_url(self, datum):
