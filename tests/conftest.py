@@ -24,3 +24,10 @@ def real_lab(tmp_path_factory):
     yield lab.Lab(keystone, horizon)
     horizon.stop()
     keystone.stop()
+
+
+@pytest.fixture(scope='session')
+def demo_invoices(real_lab):
+    """The demo's sample invoices in the lab (acme: 14 months, globex: 3)."""
+    lab.load_demo_data(real_lab.keystone, real_lab.horizon)
+    return real_lab
