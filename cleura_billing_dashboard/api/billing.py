@@ -128,9 +128,11 @@ def _sum_by_product_and_region(lines):
 
 def invoice_pdf(request, number):
     """``(filename, bytes)`` of the project's invoice PDF, as issued."""
-    invoice = _invoice(_project_id(request), number)
-    filename, pdf, _sha = queries.get_invoice_pdf(_project_id(request),
-                                                  invoice.pk)
+    try:
+        filename, pdf, _sha = queries.get_invoice_pdf(_project_id(request),
+                                                      number)
+    except models.Invoice.DoesNotExist:
+        raise http.Http404
     return filename, pdf
 
 

@@ -69,8 +69,11 @@ def get_invoice_by_number(project_id, number, today=None):
             .with_balance(today).get(number=number))
 
 
-def get_invoice_pdf(project_id, invoice_id):
-    """``(filename, pdf bytes, sha256 hex)`` of the project's invoice."""
+def get_invoice_pdf(project_id, number):
+    """``(filename, pdf bytes, sha256 hex)`` of the project's invoice.
+
+    One indexed read and no balance: a download is a read, not a render.
+    """
     invoice = (Invoice.objects.for_project(project_id)
-               .only('number', 'pdf', 'pdf_sha256').get(pk=invoice_id))
+               .only('number', 'pdf', 'pdf_sha256').get(number=number))
     return invoice.filename, bytes(invoice.pdf), invoice.pdf_sha256

@@ -162,7 +162,7 @@ class TestScoping:
         with pytest.raises(Invoice.DoesNotExist):
             queries.get_invoice_by_number('proj-b', invoice.number)
         with pytest.raises(Invoice.DoesNotExist):
-            queries.get_invoice_pdf('proj-b', invoice.pk)
+            queries.get_invoice_pdf('proj-b', invoice.number)
         with pytest.raises(Invoice.DoesNotExist):
             issue.issue_credit_note('proj-b', invoice, 'not yours')
         assert list(queries.invoices_for_project('proj-b')) == []
@@ -176,7 +176,7 @@ class TestScoping:
     def test_own_invoice_and_pdf(self, invoice):
         assert queries.get_invoice('proj-a', invoice.pk).number == \
             invoice.number
-        name, data, sha256 = queries.get_invoice_pdf('proj-a', invoice.pk)
+        name, data, sha256 = queries.get_invoice_pdf('proj-a', invoice.number)
         assert name == invoice.number + '.pdf'
         assert data == invoice.pdf and sha256 == invoice.pdf_sha256
 
