@@ -67,11 +67,71 @@ seller_opts = [
 ]
 
 
+keystone_service_group = cfg.OptGroup(
+    'keystone_service', title=_('Keystone service credentials'),
+    help=_('The Keystone user the plugin writes billing accounts with. '
+           'Keystone lets only admins update projects, so the plugin '
+           'writes its one project attribute with these credentials, '
+           'after its own policy allowed the Horizon user. Without an '
+           'auth_url, billing accounts are read-only and invoices are '
+           'issued without buyer details or mail.'))
+keystone_service_opts = [
+    cfg.StrOpt('auth_url',
+               help=_('Keystone v3 URL, e.g. http://keystone:5000/v3.')),
+    cfg.StrOpt('username', help=_('Service user name.')),
+    cfg.StrOpt('password', secret=True, help=_('Service user password.')),
+    cfg.StrOpt('project_name', help=_('Project the service user is '
+                                      'scoped to.')),
+    cfg.StrOpt('user_domain_name', default='Default',
+               help=_('Domain of the service user.')),
+    cfg.StrOpt('project_domain_name', default='Default',
+               help=_('Domain of the service project.')),
+    cfg.StrOpt('interface', default='public',
+               choices=['public', 'internal', 'admin'],
+               help=_('Catalog interface of the identity endpoint used for '
+                      'project reads and writes.')),
+    cfg.StrOpt('cafile',
+               help=_('CA bundle to verify Keystone\'s certificate; default: '
+                      'the system\'s.')),
+    cfg.IntOpt('timeout', default=10, min=1, max=300,
+               help=_('Seconds to wait for Keystone before the page says '
+                      'it is unreachable.')),
+]
+
+mail_group = cfg.OptGroup(
+    'mail', title=_('Mail'),
+    help=_('Invoice mail and address verification. Mail goes through '
+           'Django\'s email backend (EMAIL_* settings of Horizon).'))
+mail_opts = [
+    cfg.StrOpt('from_address',
+               help=_('Sender of invoice and verification mail; default: '
+                      '[seller] email.')),
+    cfg.IntOpt('verification_code_lifetime', default=30, min=1, max=1440,
+               help=_('Minutes a mailed verification code stays valid.')),
+    cfg.IntOpt('verification_code_attempts', default=5, min=1, max=20,
+               help=_('Wrong entries of a verification code before it is '
+                      'void and a new one must be sent.')),
+    cfg.IntOpt('verification_resend_interval', default=60, min=0,
+               max=3600,
+               help=_('Seconds before another code may be mailed to the '
+                      'same address.')),
+    cfg.StrOpt('invoice_link_base_url',
+               help=_('Public Horizon URL (e.g. https://dashboard.example.'
+                      'com) that invoice links start with. Without it, '
+                      'projects that chose a link get the PDF attached.')),
+    cfg.IntOpt('retry_max_delay', default=3600, min=60, max=86400,
+               help=_('Longest wait in seconds between two attempts to '
+                      'send a mail the SMTP server did not accept.')),
+]
+
+
 def list_opts():
     """Options by group, for oslo-config-generator."""
     return [
         (billing_group, billing_opts),
         (seller_group, seller_opts),
+        (keystone_service_group, keystone_service_opts),
+        (mail_group, mail_opts),
     ]
 
 

@@ -5,4 +5,5 @@ FEATURE = 'cleura_billing'
 ADD_INSTALLED_APPS = [
     'cleura_billing_dashboard',
     'cleura_billing_dashboard.billing',
+    'cleura_billing_dashboard.notify',
 ]

@@ -17,10 +17,21 @@ import lab  # noqa: E402
 
 
 @pytest.fixture(scope='session')
-def real_lab(tmp_path_factory):
+def smtp_server():
+    """The lab's mail server (tests/smtp.py), up before Horizon starts."""
+    from tests import smtp
+    server = smtp.SmtpServer(lab.free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def real_lab(tmp_path_factory, smtp_server):
     state = tmp_path_factory.mktemp('lab')
     keystone, horizon = lab.start_lab(str(state), lab.free_port(),
-                                      lab.free_port())
+                                      lab.free_port(),
+                                      smtp_port=smtp_server.port)
     yield lab.Lab(keystone, horizon)
     horizon.stop()
     keystone.stop()

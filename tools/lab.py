@@ -108,6 +108,20 @@ email = billing@cleura.example
 bankgiro = 5050-1055
 iban = SE4550000000058398257466
 bic = ESSESESS
+
+# Billing accounts are written with Keystone service credentials: the lab
+# uses the bootstrap admin; an operator makes a dedicated service user.
+[keystone_service]
+auth_url = {keystone_url}
+username = admin
+password = {admin_password}
+project_name = admin
+user_domain_name = Default
+project_domain_name = Default
+
+[mail]
+from_address = billing@cleura.example
+invoice_link_base_url = {horizon_url}
 """
 
 
@@ -310,9 +324,11 @@ class Horizon:
     def setup(self):
         os.makedirs(self.state, exist_ok=True)
         conf = os.path.join(self.state, 'cleura-billing.conf')
-        if not os.path.exists(conf):
-            with open(conf, 'w') as f:
-                f.write(BILLING_CONF)
+        # Written on every start: Keystone's port may differ from last run.
+        with open(conf, 'w') as f:
+            f.write(BILLING_CONF.format(keystone_url=self.keystone_url,
+                                        admin_password=ADMIN_PASSWORD,
+                                        horizon_url=self.url))
         self.install_plugin()
         self.manage('migrate', '--noinput')
 

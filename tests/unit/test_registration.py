@@ -1,11 +1,15 @@
 """The enabled files put the plugin where it belongs (Horizon's helpers)."""
 
+from unittest import mock
+
 from django.conf import settings
 from django.urls import reverse
 
 import horizon
 from openstack_dashboard.test import helpers as test
 
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard import apps
 
 INVOICES_URL = reverse('horizon:identity:invoices:index')
@@ -51,6 +55,16 @@ class RegistrationTests(test.TestCase):
 
 
 class PagesTests(test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        # The Account settings page reads the project from Keystone.
+        patcher = mock.patch.object(
+            contacts, 'account_get',
+            return_value=contacts.Account(self.tenant.id,
+                                          document.new_document()))
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def test_invoices_page_renders_with_title(self):
         res = self.client.get(INVOICES_URL)

@@ -5,9 +5,13 @@ import datetime
 from django.core.management import base
 from django.utils import timezone
 
+from cleura_billing_dashboard.account import errors as account_errors
+from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.i18n import _
+from cleura_billing_dashboard.management.commands import billing_send_mail
 from cleura_billing_dashboard import money
+from cleura_billing_dashboard import notify
 from cleura_billing_dashboard import usage as usage_mod
 
 
@@ -39,10 +43,16 @@ class Command(base.BaseCommand):
         today = options['issue_date'] or timezone.localdate()
         period = (options['period'] or usage.period or
                   issue.previous_period(today))
+        # Buyer details and Billing recipients from Keystone (None when the
+        # service credentials are not configured).
+        hooks = contacts.invoice_mail_hooks()
         try:
-            result = issue.issue_invoices_for_period(usage, period,
-                                                     today=today)
-        except ValueError as e:
+            result = issue.issue_invoices_for_period(
+                usage, period, today=today,
+                buyer_lookup=hooks.buyer_lookup if hooks else None,
+                notify=hooks.notify if hooks else None)
+        except (ValueError, contacts.Error,
+                account_errors.AccountError) as e:
             raise base.CommandError(str(e))
         for invoice in result.issued:
             self.stdout.write(_('Issued %(number)s to %(project)s: '
@@ -56,3 +66,10 @@ class Command(base.BaseCommand):
         if not result.issued:
             self.stdout.write(_('Nothing to issue: every project already '
                                 'has an invoice for %s') % period)
+        for number, project_id in (hooks.unmailed if hooks else []):
+            self.stdout.write(_('Not mailed: %(number)s, project %(project)s '
+                                'has no verified Billing address') % {
+                'number': number, 'project': project_id})
+        if hooks and hooks.queued:
+            billing_send_mail.report_sending(self.stdout,
+                                             notify.send_pending())

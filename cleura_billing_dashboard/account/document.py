@@ -1,0 +1,165 @@
+"""The billing account document, as stored on the Keystone project.
+
+One extra attribute of the project, ``cleura_billing``, holds a JSON
+object::
+
+    {
+      "schema_version": 1,
+      "revision": 7,                 +1 on every write; compare-and-set
+      "updated_at": "2026-05-01T10:00:00+00:00",
+      "updated_by": "<keystone user id>",
+      "customer": {"name", "org_number", "vat_number", "address",
+                   "postal_code", "city", "country", "po_reference",
+                   "billing_address": null or {"address", "postal_code",
+                                               "city", "country"}},
+      "contacts": [{"id", "email", "name", "roles": ["billing", ...],
+                    "verified": true,
+                    "verification": null or {"salt", "digest",
+                                             "expires_at", "attempts_left",
+                                             "sent_at"}}],
+      "phones": [{"id", "number", "label"}],
+      "settings": {"delivery": "attachment" | "link",
+                   "language": "en" | "sv"}
+    }
+
+What a caller may rely on: ``load()`` always returns a complete document of
+the current schema (missing parts filled with defaults) or raises
+``CorruptDocument``; ``dump()`` returns a deep copy fit to store, or raises
+``AccountError`` when it would exceed ``MAX_DOCUMENT_BYTES``.
+"""
+
+import copy
+import json
+
+from django.utils.translation import gettext_lazy as _
+
+from cleura_billing_dashboard.account import errors
+
+ATTRIBUTE = 'cleura_billing'
+SCHEMA_VERSION = 1
+
+BILLING = 'billing'
+TECH = 'tech'
+DPO = 'dpo'
+ROLES = (BILLING, TECH, DPO)
+
+DELIVERY_ATTACHMENT = 'attachment'
+DELIVERY_LINK = 'link'
+DELIVERIES = (DELIVERY_ATTACHMENT, DELIVERY_LINK)
+LANGUAGES = ('en', 'sv')
+
+CUSTOMER_FIELDS = ('name', 'org_number', 'vat_number', 'address',
+                   'postal_code', 'city', 'country', 'po_reference')
+ADDRESS_FIELDS = ('address', 'postal_code', 'city', 'country')
+
+MAX_CONTACTS = 20
+MAX_PHONES = 20
+# Keystone keeps a project's extras in one TEXT column (64 KiB on MySQL).
+MAX_DOCUMENT_BYTES = 48 * 1024
+
+
+def new_document():
+    """The document of a project that has never saved its account."""
+    return {
+        'schema_version': SCHEMA_VERSION,
+        'revision': 0,
+        'updated_at': None,
+        'updated_by': None,
+        'customer': dict({field: '' for field in CUSTOMER_FIELDS},
+                         billing_address=None),
+        'contacts': [],
+        'phones': [],
+        'settings': {'delivery': DELIVERY_ATTACHMENT, 'language': 'en'},
+    }
+
+
+def _corrupt(why):
+    return errors.CorruptDocument(
+        _('The billing account stored in Keystone cannot be read '
+          '(%(why)s). Ask your cloud operator to check the project\'s '
+          '"cleura_billing" attribute.') % {'why': why}, 'corrupt')
+
+
+def _text(value):
+    return value if isinstance(value, str) else ''
+
+
+def load(value):
+    """The stored ``value`` (dict, JSON text or None) as a full document."""
+    if value is None:
+        return new_document()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _corrupt('not JSON')
+    if not isinstance(value, dict):
+        raise _corrupt('not an object')
+    version = value.get('schema_version', SCHEMA_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _corrupt('schema_version is not a number')
+    if version > SCHEMA_VERSION:
+        raise _corrupt('written by a newer version, schema %d' % version)
+    revision = value.get('revision', 0)
+    if (not isinstance(revision, int) or isinstance(revision, bool) or
+            revision < 0):
+        raise _corrupt('revision is not a number')
+    doc = new_document()
+    doc['revision'] = revision
+    doc['updated_at'] = value.get('updated_at')
+    doc['updated_by'] = value.get('updated_by')
+    customer = value.get('customer')
+    if isinstance(customer, dict):
+        for field in CUSTOMER_FIELDS:
+            doc['customer'][field] = _text(customer.get(field))
+        billing_address = customer.get('billing_address')
+        if isinstance(billing_address, dict):
+            doc['customer']['billing_address'] = {
+                field: _text(billing_address.get(field))
+                for field in ADDRESS_FIELDS}
+    for contact in value.get('contacts') or []:
+        if not isinstance(contact, dict) or not contact.get('email'):
+            raise _corrupt('a contact has no address')
+        verification = contact.get('verification')
+        doc['contacts'].append({
+            'id': _text(contact.get('id')) or _text(contact.get('email')),
+            'email': _text(contact.get('email')),
+            'name': _text(contact.get('name')),
+            'roles': [role for role in ROLES
+                      if role in (contact.get('roles') or [])],
+            'verified': contact.get('verified') is True,
+            'verification': (dict(verification)
+                             if isinstance(verification, dict) else None),
+        })
+    for phone in value.get('phones') or []:
+        if not isinstance(phone, dict) or not phone.get('number'):
+            raise _corrupt('a phone has no number')
+        doc['phones'].append({
+            'id': _text(phone.get('id')) or _text(phone.get('number')),
+            'number': _text(phone.get('number')),
+            'label': _text(phone.get('label')),
+        })
+    settings = value.get('settings')
+    if isinstance(settings, dict):
+        if settings.get('delivery') in DELIVERIES:
+            doc['settings']['delivery'] = settings['delivery']
+        if settings.get('language') in LANGUAGES:
+            doc['settings']['language'] = settings['language']
+    return doc
+
+
+def dump(doc):
+    """A deep copy of ``doc`` to store; refuses one that is too large."""
+    stored = copy.deepcopy(doc)
+    stored['schema_version'] = SCHEMA_VERSION
+    size = len(json.dumps(stored, ensure_ascii=False).encode('utf-8'))
+    if size > MAX_DOCUMENT_BYTES:
+        raise errors.AccountError(
+            _('The billing account would be too large to store. Remove '
+              'some addresses or phone numbers first.'), 'too_large')
+    return stored
+
+
+def is_saved(doc):
+    """Whether the document was ever written (revision 0 never was)."""
+    return doc['revision'] > 0

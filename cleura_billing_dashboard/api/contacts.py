@@ -1,0 +1,521 @@
+"""The Horizon side's door to the billing account kept in Keystone.
+
+The account is one extra attribute of the user's current project
+(``cleura_billing``, see ``account.document``). What callers may rely on:
+
+* Reads use the user's own token (members and readers may read their
+  project) and are made once per request.
+* Every write checks the plugin's ``billing:account:update`` rule first
+  (``NotAllowed``), then re-reads the document with the plugin's service
+  credentials (``[keystone_service]``), refuses it if its revision is not
+  the one the user's page showed (``Conflict``), applies one change from
+  ``account``'s rules (``errors.AccountError`` refuses it) and writes only
+  that attribute back with the revision plus one.
+* Keystone unreachable or refusing the service user: ``Unavailable`` and
+  nothing changed. No Keystone error escapes as anything else.
+"""
+
+import collections
+import logging
+import threading
+
+from django.urls import NoReverseMatch
+from django.urls import reverse
+from django.utils import crypto
+from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+from keystoneclient.v3 import client as ks_client
+from openstack_dashboard.api import base
+from openstack_dashboard.api import keystone
+from openstack_dashboard import policy
+
+from cleura_billing_dashboard.account import contacts as contact_rules
+from cleura_billing_dashboard.account import customer
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import invoicing
+from cleura_billing_dashboard.account import phones as phone_rules
+from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import notify
+
+LOG = logging.getLogger(__name__)
+
+RULE_GET = (("billing", "billing:account:get"),)
+RULE_UPDATE = (("billing", "billing:account:update"),)
+ATTRIBUTE = document.ATTRIBUTE
+_CACHE_ATTR = '_cleura_billing_account'
+
+
+class Error(Exception):
+    """A facade refusal; ``message`` is for the user."""
+
+    message = _('The billing account could not be changed.')
+
+    def __init__(self, message=None):
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+    def __str__(self):
+        return str(self.message)
+
+
+class NotAllowed(Error):
+    message = _('You are not allowed to change the billing account. Ask a '
+                'project manager.')
+
+
+class Conflict(Error):
+    message = _('The billing account was changed by someone else since '
+                'you opened this page. Reload the page and make your change '
+                'again.')
+
+
+class Unavailable(Error):
+    message = _('The billing account cannot be reached right now (Keystone '
+                'does not answer). Nothing was changed; try again in a '
+                'moment.')
+
+
+class NotConfigured(Unavailable):
+    message = _('Changing the billing account is not set up on this '
+                'dashboard (no Keystone service credentials). Ask your '
+                'cloud operator.')
+
+
+class Contact(base.APIDictWrapper):
+    """One email address of the account, for tables and forms."""
+
+    _attrs = ['id', 'email', 'name', 'roles', 'verified']
+
+    @property
+    def pending(self):
+        return not self._apidict['verified']
+
+    def has_role(self, role):
+        return role in self._apidict['roles']
+
+    @property
+    def attempts_left(self):
+        """Wrong codes the pending code still allows (0 without a code)."""
+        pending = self._apidict.get('verification') or {}
+        return pending.get('attempts_left', 0)
+
+
+class Phone(base.APIDictWrapper):
+    _attrs = ['id', 'number', 'label']
+
+
+class Account(object):
+    """A read-only view of a project's billing account document."""
+
+    def __init__(self, project_id, doc):
+        self.project_id = project_id
+        self.doc = doc
+
+    @property
+    def revision(self):
+        return self.doc['revision']
+
+    @property
+    def customer(self):
+        return self.doc['customer']
+
+    @property
+    def settings(self):
+        return self.doc['settings']
+
+    @property
+    def contacts(self):
+        return [Contact(contact) for contact in self.doc['contacts']]
+
+    @property
+    def phones(self):
+        return [Phone(phone) for phone in self.doc['phones']]
+
+    def contact(self, contact_id):
+        return Contact(contact_rules.find(self.doc, contact_id))
+
+    def phone(self, phone_id):
+        return Phone(phone_rules.find(self.doc, phone_id))
+
+
+def _keystone_errors():
+    # keystoneauth1's ClientException is the root of connection, discovery,
+    # auth and HTTP errors; anything else a client call raises (a broken
+    # socket, a malformed answer) is Keystone failing too: never a 500.
+    return (ks_exceptions.ClientException, Exception)
+
+
+# Service sessions keep their token until it expires: one per credentials.
+_sessions = {}
+_sessions_lock = threading.Lock()
+
+
+def _service_session():
+    opts = conf.get_conf().keystone_service
+    if not opts.auth_url:
+        raise NotConfigured()
+    key = (opts.auth_url, opts.username, opts.password, opts.project_name,
+           opts.user_domain_name, opts.project_domain_name, opts.cafile,
+           opts.timeout)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            auth = v3.Password(
+                auth_url=opts.auth_url, username=opts.username,
+                password=opts.password, project_name=opts.project_name,
+                user_domain_name=opts.user_domain_name,
+                project_domain_name=opts.project_domain_name)
+            session = ks_session.Session(auth=auth,
+                                         verify=opts.cafile or True,
+                                         timeout=opts.timeout)
+            _sessions[key] = session
+    return session
+
+
+def service_client():
+    """A keystoneclient v3 client with the plugin's service credentials.
+
+    Raises ``NotConfigured`` without ``[keystone_service] auth_url``.
+    """
+    return ks_client.Client(
+        session=_service_session(),
+        interface=conf.get_conf().keystone_service.interface)
+
+
+def is_configured():
+    """Whether writes (service credentials) are configured."""
+    return bool(conf.get_conf().keystone_service.auth_url)
+
+
+def _load(project):
+    return document.load(getattr(project, ATTRIBUTE, None))
+
+
+def account_get(request):
+    """The current project's billing account, read with the user's token.
+
+    Raises ``NotAllowed`` without ``billing:account:get``, ``Unavailable``,
+    or ``errors.CorruptDocument``. Cached on the request: one Keystone call
+    per page, and a write in the same request replaces the cached value.
+    """
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if not policy.check(RULE_GET, request):
+        raise NotAllowed(_('You are not allowed to see the billing '
+                           'account.'))
+    project_id = request.user.project_id
+    try:
+        # admin=False: members read their own project (see the lab notes).
+        project = keystone.keystoneclient(request).projects.get(project_id)
+    except _keystone_errors():
+        LOG.exception('Reading the billing account of %s failed',
+                      project_id)
+        raise Unavailable()
+    account = Account(project_id, _load(project))
+    setattr(request, _CACHE_ATTR, account)
+    return account
+
+
+def can_update(request):
+    """Whether the user's roles allow ``billing:account:update``."""
+    return policy.check(RULE_UPDATE, request)
+
+
+# One lock per project serializes this process's read-compare-write, so
+# two requests served here can never both pass the revision check.
+_project_locks = collections.defaultdict(threading.Lock)
+_project_locks_guard = threading.Lock()
+
+
+def _project_lock(project_id):
+    with _project_locks_guard:
+        return _project_locks[project_id]
+
+
+def _expected_revision(revision):
+    try:
+        value = int(str(revision).strip())
+    except (TypeError, ValueError):
+        raise Conflict()
+    if value < 0:
+        raise Conflict()
+    return value
+
+
+def account_update(request, revision, change):
+    """Apply ``change(doc)`` to the account if it is still at ``revision``.
+
+    Returns ``(whatever change returned, the new Account)``. ``change``
+    works on a fresh copy read with the service credentials and may raise
+    ``errors.AccountError``; then nothing is written.
+
+    Compare-and-set: Keystone has no conditional update (no ETag or
+    If-Match on projects), so the revision is compared on a fresh read
+    just before the write. Within one Horizon process a per-project lock
+    makes that read-compare-write atomic. Across processes or hosts a
+    window of one Keystone round trip remains between the read and the
+    PATCH: two writes from the same revision landing in it would both
+    succeed and the first would be lost. Serve account writes from one
+    process if that matters more than the rarity of the window.
+    """
+    if not can_update(request):
+        raise NotAllowed()
+    expected = _expected_revision(revision)
+    project_id = request.user.project_id
+    with _project_lock(project_id):
+        ks = service_client()
+        try:
+            project = ks.projects.get(project_id)
+        except _keystone_errors():
+            LOG.exception('Reading the billing account of %s failed',
+                          project_id)
+            raise Unavailable()
+        doc = _load(project)
+        if doc['revision'] != expected:
+            raise Conflict()
+        result = change(doc)
+        doc['revision'] = expected + 1
+        doc['updated_at'] = timezone.now().isoformat()
+        doc['updated_by'] = request.user.id
+        stored = document.dump(doc)
+        try:
+            ks.projects.update(project_id, **{ATTRIBUTE: stored})
+        except _keystone_errors():
+            LOG.exception('Writing the billing account of %s failed',
+                          project_id)
+            raise Unavailable()
+    account = Account(project_id, doc)
+    setattr(request, _CACHE_ATTR, account)
+    return result, account
+
+
+def customer_update(request, revision, data):
+    """Save customer info (see ``account.customer.validate_customer``)."""
+    return account_update(request, revision,
+                          lambda doc: customer.update_customer(doc, data))
+
+
+def preferences_update(request, revision, delivery, language):
+    """Save invoice delivery and language."""
+    return account_update(
+        request, revision,
+        lambda doc: preferences.update_preferences(doc, delivery, language))
+
+
+def _code_secret():
+    # Keyed with the SECRET_KEY every Horizon node shares: a code mailed
+    # by one node verifies on another, and readers of the document cannot
+    # test the million codes against the stored HMAC.
+    return crypto.salted_hmac('cleura_billing.verification', 'code',
+                              algorithm='sha256').digest()
+
+
+def _issue(doc, contact_id):
+    opts = conf.get_conf().mail
+    return contact_rules.issue_code(
+        doc, contact_id, _code_secret(), timezone.now(),
+        lifetime_minutes=opts.verification_code_lifetime,
+        attempts=opts.verification_code_attempts,
+        resend_interval=opts.verification_resend_interval)
+
+
+def _mail_code(request, email, code):
+    """Mail a code now; False (logged) when the server refused it."""
+    language = translation.get_language() or 'en'
+    language = language.split('-')[0] if language.split('-')[0] in (
+        document.LANGUAGES) else 'en'
+    try:
+        notify.send_verification_code(
+            email, code, project_name=request.user.project_name or '',
+            minutes=conf.get_conf().mail.verification_code_lifetime,
+            language=language)
+    except Exception:
+        LOG.exception('Mailing a verification code to %s failed', email)
+        return False
+    return True
+
+
+def contact_create(request, revision, email, name=''):
+    """Add a pending address and mail it a code.
+
+    Returns ``(contact, code_mailed, account)``; a refused mail leaves the
+    address pending (``contact_resend_code`` tries again).
+    """
+    def change(doc):
+        contact = contact_rules.add_contact(doc, email, name)
+        return contact, _issue(doc, contact['id'])
+
+    (contact, code), account = account_update(request, revision, change)
+    mailed = _mail_code(request, contact['email'], code)
+    return Contact(contact), mailed, account
+
+
+def contact_update(request, revision, contact_id, email, name=''):
+    """Change an address or its name; a new address gets a new code.
+
+    Returns ``(contact, readdressed, code_mailed, account)``.
+    """
+    def change(doc):
+        contact, readdressed = contact_rules.update_contact(
+            doc, contact_id, email, name)
+        code = _issue(doc, contact_id) if readdressed else None
+        return contact, readdressed, code
+
+    (contact, readdressed, code), account = account_update(
+        request, revision, change)
+    mailed = _mail_code(request, contact['email'], code) if code else False
+    return Contact(contact), readdressed, mailed, account
+
+
+def contact_delete(request, revision, contact_ids):
+    """Delete addresses; returns ``(removed contacts, account)``."""
+    removed, account = account_update(
+        request, revision,
+        lambda doc: contact_rules.delete_contacts(doc, list(contact_ids)))
+    return [Contact(contact) for contact in removed], account
+
+
+def contact_set_role(request, revision, contact_id, role, enabled):
+    """Give or take a role; returns ``(contact, account)``."""
+    contact, account = account_update(
+        request, revision,
+        lambda doc: contact_rules.set_role(doc, contact_id, role, enabled))
+    return Contact(contact), account
+
+
+def contact_verify(request, revision, contact_id, code):
+    """Check a code; returns ``(outcome, account)``.
+
+    The outcome is one of ``account.verification``'s; the attempt is
+    stored whatever it is, so the returned account has a new revision.
+    """
+    return account_update(
+        request, revision,
+        lambda doc: contact_rules.verify(doc, contact_id, code,
+                                         _code_secret(), timezone.now()))
+
+
+def contact_resend_code(request, revision, contact_id):
+    """Mail a new code to a pending address: ``(mailed, account)``."""
+    def change(doc):
+        return contact_rules.find(doc, contact_id)['email'], _issue(
+            doc, contact_id)
+
+    (email, code), account = account_update(request, revision, change)
+    return _mail_code(request, email, code), account
+
+
+def phone_create(request, revision, number, label=''):
+    phone, account = account_update(
+        request, revision,
+        lambda doc: phone_rules.add_phone(doc, number, label))
+    return Phone(phone), account
+
+
+def phone_update(request, revision, phone_id, number, label=''):
+    phone, account = account_update(
+        request, revision,
+        lambda doc: phone_rules.update_phone(doc, phone_id, number, label))
+    return Phone(phone), account
+
+
+def phone_delete(request, revision, phone_ids):
+    removed, account = account_update(
+        request, revision,
+        lambda doc: phone_rules.delete_phones(doc, list(phone_ids)))
+    return [Phone(phone) for phone in removed], account
+
+
+# The operator side: issuing reads accounts with the service credentials.
+
+def project_account(project_id):
+    """A project's account document read with the service credentials.
+
+    Raises ``NotConfigured``, ``Unavailable`` or ``CorruptDocument``.
+    """
+    try:
+        return _load(service_client().projects.get(project_id))
+    except _keystone_errors():
+        LOG.exception('Reading the billing account of %s failed',
+                      project_id)
+        raise Unavailable()
+
+
+def _invoice_link(number):
+    base_url = conf.get_conf().mail.invoice_link_base_url
+    if not base_url:
+        return ''
+    try:
+        path = reverse('horizon:identity:invoices:pdf', args=[number])
+    except NoReverseMatch:
+        return ''
+    return base_url.rstrip('/') + path
+
+
+class InvoiceMailHooks(object):
+    """``buyer_lookup`` and ``notify`` for ``issue_invoices_for_period``.
+
+    Buyer details and recipients come from each project's billing account
+    (one service read per project and run). ``unmailed`` lists
+    ``(number, project_id)`` of invoices whose project has no verified
+    Billing address: the operator must be told.
+    """
+
+    def __init__(self):
+        self.accounts = {}
+        self.unmailed = []
+        self.queued = 0
+
+    def _account(self, project_id):
+        if project_id not in self.accounts:
+            self.accounts[project_id] = project_account(project_id)
+        return self.accounts[project_id]
+
+    def buyer_lookup(self, project_id):
+        return invoicing.buyer_details(self._account(project_id))
+
+    def notify(self, invoice):
+        doc = self._account(invoice.project_id)
+        recipients = invoicing.billing_recipients(doc)
+        if not recipients:
+            LOG.warning('Project %s has no verified Billing address: '
+                        'invoice %s is not mailed', invoice.project_id,
+                        invoice.number)
+            self.unmailed.append((invoice.number, invoice.project_id))
+            return
+        self.queued += notify.queue_invoice_mail(
+            number=invoice.number,
+            project_id=invoice.project_id,
+            recipients=recipients,
+            language=invoice.language,
+            delivery=doc['settings']['delivery'],
+            pdf=bytes(invoice.pdf),
+            filename=invoice.filename,
+            link=(_invoice_link(invoice.number)
+                  if doc['settings']['delivery'] == document.DELIVERY_LINK
+                  else ''),
+            summary={
+                'type': invoice.type,
+                'total': str(invoice.total),
+                'currency': invoice.currency,
+                'issue_date': invoice.issue_date.isoformat(),
+                'due_date': invoice.due_date.isoformat(),
+                'seller': (invoice.seller or {}).get('name', ''),
+                'buyer': (invoice.buyer or {}).get('name', ''),
+            })
+
+
+def invoice_mail_hooks():
+    """``InvoiceMailHooks``, or None without service credentials."""
+    if not is_configured():
+        LOG.warning('[keystone_service] is not configured: invoices are '
+                    'issued without buyer details and are not mailed')
+        return None
+    return InvoiceMailHooks()

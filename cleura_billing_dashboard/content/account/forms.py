@@ -1,0 +1,254 @@
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from horizon import forms
+from horizon import messages
+
+from cleura_billing_dashboard.account import contacts as contact_rules
+from cleura_billing_dashboard.account import customer
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.account import phones as phone_rules
+from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.account import verification
+from cleura_billing_dashboard.api import contacts
+
+BILLING_FIELDS = {'billing_' + field: field
+                  for field in document.ADDRESS_FIELDS}
+
+
+class AccountForm(forms.SelfHandlingForm):
+    """A form that saves one change to the billing account.
+
+    Carries the revision the user saw; the facade refuses the change when
+    the account has moved on since. Refusals show on the form: on the
+    field at fault when there is one, else above the fields.
+    """
+
+    revision = forms.CharField(widget=forms.HiddenInput(), max_length=20)
+
+    def save(self, call):
+        """``call()``'s result, or False with the refusal on the form."""
+        try:
+            return call()
+        except errors.InvalidFields as e:
+            for field, message in e.errors.items():
+                self.add_error(field if field in self.fields else None,
+                               message)
+        except errors.AccountError as e:
+            self.add_error(e.field if e.field in self.fields else None,
+                           e.message)
+        except contacts.Error as e:
+            self.add_error(None, e.message)
+        return False
+
+    def set_revision(self, revision):
+        """Show ``revision`` when the form is displayed again."""
+        self.data = self.data.copy()
+        self.data['revision'] = str(revision)
+
+
+class CustomerForm(AccountForm):
+    name = forms.CharField(
+        label=_("Name"), max_length=customer.MAX_LENGTH['name'],
+        help_text=_("Company name, or your full name for a personal "
+                    "account."))
+    org_number = forms.CharField(
+        label=_("Organisation or personal number"), required=False,
+        max_length=customer.MAX_LENGTH['org_number'],
+        help_text=_("Checked against the chosen country's register format, "
+                    "e.g. 556677-8899 in Sweden."))
+    vat_number = forms.CharField(
+        label=_("VAT number"), required=False,
+        max_length=customer.MAX_LENGTH['vat_number'],
+        help_text=_("With the country code, e.g. SE556677889901."))
+    address = forms.CharField(label=_("Address"),
+                              max_length=customer.MAX_LENGTH['address'])
+    postal_code = forms.CharField(
+        label=_("Postal code"), max_length=customer.MAX_LENGTH['postal_code'])
+    city = forms.CharField(label=_("City"),
+                           max_length=customer.MAX_LENGTH['city'])
+    country = forms.ChoiceField(label=_("Country"))
+    po_reference = forms.CharField(
+        label=_("Purchase order reference"), required=False,
+        max_length=customer.MAX_LENGTH['po_reference'],
+        help_text=_("Printed on every invoice, if your accounts payable "
+                    "needs one."))
+    billing_address = forms.CharField(
+        label=_("Billing address"), required=False,
+        max_length=customer.MAX_LENGTH['address'],
+        help_text=_("Only if invoices go to another address than the one "
+                    "above; then fill in all four billing fields."))
+    billing_postal_code = forms.CharField(
+        label=_("Billing postal code"), required=False,
+        max_length=customer.MAX_LENGTH['postal_code'])
+    billing_city = forms.CharField(
+        label=_("Billing city"), required=False,
+        max_length=customer.MAX_LENGTH['city'])
+    billing_country = forms.ChoiceField(label=_("Billing country"),
+                                        required=False)
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        countries = customer.country_choices(translation.get_language()
+                                             or 'en')
+        blank = [('', _("Choose a country"))]
+        self.fields['country'].choices = blank + countries
+        self.fields['billing_country'].choices = blank + countries
+
+    @classmethod
+    def initial_from(cls, account):
+        info = account.customer
+        initial = {field: info.get(field, '')
+                   for field in document.CUSTOMER_FIELDS}
+        for field, key in BILLING_FIELDS.items():
+            initial[field] = (info.get('billing_address') or {}).get(key, '')
+        initial['revision'] = account.revision
+        return initial
+
+    def handle(self, request, data):
+        values = {field: data.get(field, '')
+                  for field in document.CUSTOMER_FIELDS}
+        billing = {key: data.get(field, '')
+                   for field, key in BILLING_FIELDS.items()}
+        values['billing_address'] = billing if any(billing.values()) else (
+            None)
+        saved = self.save(lambda: contacts.customer_update(
+            request, data['revision'], values))
+        if saved:
+            messages.success(request, _('Customer info saved.'))
+        return saved
+
+
+class PreferencesForm(AccountForm):
+    delivery = forms.ChoiceField(
+        label=_("Invoice delivery"), widget=forms.RadioSelect(),
+        choices=[(key, preferences.DELIVERY_LABELS[key])
+                 for key in document.DELIVERIES])
+    language = forms.ChoiceField(
+        label=_("Invoice language"),
+        choices=[(key, preferences.LANGUAGE_LABELS[key])
+                 for key in document.LANGUAGES],
+        help_text=_("The language of invoices and invoice mail."))
+
+    @classmethod
+    def initial_from(cls, account):
+        return dict(account.settings, revision=account.revision)
+
+    def handle(self, request, data):
+        saved = self.save(lambda: contacts.preferences_update(
+            request, data['revision'], data['delivery'], data['language']))
+        if saved:
+            messages.success(request, _('Settings saved.'))
+        return saved
+
+
+def _code_message(request, email, mailed):
+    if mailed:
+        messages.success(request, _('A verification code was mailed to '
+                                    '%s. Enter it with "Verify".') % email)
+    else:
+        messages.warning(request, _('The verification code could not be '
+                                    'mailed to %s. Try "Resend code" '
+                                    'later.') % email)
+
+
+class CreateEmailForm(AccountForm):
+    email = forms.CharField(label=_("Email address"),
+                            max_length=contact_rules.MAX_EMAIL_LENGTH)
+    name = forms.CharField(label=_("Name"), required=False,
+                           max_length=contact_rules.MAX_NAME_LENGTH,
+                           help_text=_("Optional: who or what reads this "
+                                       "address."))
+
+    def handle(self, request, data):
+        result = self.save(lambda: contacts.contact_create(
+            request, data['revision'], data['email'], data['name']))
+        if result:
+            contact, mailed, _account = result
+            _code_message(request, contact.email, mailed)
+        return result
+
+
+class UpdateEmailForm(CreateEmailForm):
+    contact_id = forms.CharField(widget=forms.HiddenInput())
+
+    def handle(self, request, data):
+        result = self.save(lambda: contacts.contact_update(
+            request, data['revision'], data['contact_id'], data['email'],
+            data['name']))
+        if result:
+            contact, readdressed, mailed, _account = result
+            if readdressed:
+                _code_message(request, contact.email, mailed)
+            else:
+                messages.success(request, _('Saved %s.') % contact.email)
+        return result
+
+
+class VerifyEmailForm(AccountForm):
+    contact_id = forms.CharField(widget=forms.HiddenInput())
+    code = forms.RegexField(
+        label=_("Verification code"), regex=r'^\s*\d{6}\s*$', max_length=12,
+        error_messages={'invalid': _("The code is the six digits in the "
+                                     "mail.")},
+        widget=forms.TextInput(attrs={'autocomplete': 'one-time-code',
+                                      'inputmode': 'numeric'}))
+
+    OUTCOME_ERRORS = {
+        verification.WRONG: _('This is not the code we mailed. Check the '
+                              'latest mail and try again (%(left)d '
+                              'attempts left).'),
+        verification.EXHAUSTED: _('Too many wrong codes. Use "Resend code" '
+                                  'to get a new one.'),
+        verification.EXPIRED: _('The code has expired. Use "Resend code" to '
+                                'get a new one.'),
+        verification.NO_CODE: _('No code was sent to this address. Use '
+                                '"Resend code".'),
+    }
+
+    def handle(self, request, data):
+        result = self.save(lambda: contacts.contact_verify(
+            request, data['revision'], data['contact_id'], data['code']))
+        if not result:
+            return False
+        outcome, account = result
+        if outcome == verification.VERIFIED:
+            contact = account.contact(data['contact_id'])
+            messages.success(request, _('%s is verified.') % contact.email)
+            return result
+        # The attempt was stored: a retry must carry the new revision.
+        self.set_revision(account.revision)
+        left = account.contact(data['contact_id']).attempts_left
+        self.add_error('code', self.OUTCOME_ERRORS[outcome] % {'left': left})
+        return False
+
+
+class PhoneForm(AccountForm):
+    number = forms.CharField(
+        label=_("Phone number"), max_length=phone_rules.MAX_INPUT_LENGTH,
+        help_text=_("International form: + and the country code, e.g. "
+                    "+46 70 123 45 67."))
+    label = forms.CharField(label=_("Label"), required=False,
+                            max_length=phone_rules.MAX_LABEL_LENGTH,
+                            help_text=_("Optional, e.g. Switchboard or "
+                                        "On call."))
+
+    def handle(self, request, data):
+        result = self.save(lambda: contacts.phone_create(
+            request, data['revision'], data['number'], data['label']))
+        if result:
+            messages.success(request, _('Added %s.') % result[0].number)
+        return result
+
+
+class UpdatePhoneForm(PhoneForm):
+    phone_id = forms.CharField(widget=forms.HiddenInput())
+
+    def handle(self, request, data):
+        result = self.save(lambda: contacts.phone_update(
+            request, data['revision'], data['phone_id'], data['number'],
+            data['label']))
+        if result:
+            messages.success(request, _('Saved %s.') % result[0].number)
+        return result

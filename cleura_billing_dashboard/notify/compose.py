@@ -1,0 +1,128 @@
+"""The mails themselves: subject, body and attachment, in a language.
+
+Texts are Django translations rendered under ``translation.override``, so
+each mail is in its recipient project's language whatever the process's.
+"""
+
+import datetime
+
+from babel import dates as babel_dates
+from django.conf import settings
+from django.core import mail as django_mail
+from django.utils import translation
+from django.utils.translation import gettext
+
+from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import money
+from cleura_billing_dashboard.notify.models import InvoiceMail
+
+# An automatic mail: auto-responders must not answer it (RFC 3834).
+HEADERS = {'Auto-Submitted': 'auto-generated'}
+
+
+def from_address():
+    """``[mail] from_address``, else ``[seller] email``, else Django's."""
+    settings_ = conf.get_conf()
+    return (settings_.mail.from_address or settings_.seller.email or
+            settings.DEFAULT_FROM_EMAIL)
+
+
+def _date(text, language):
+    try:
+        day = datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text or ''
+    return babel_dates.format_date(day, format='long', locale=language)
+
+
+def _amount(summary, language):
+    try:
+        return money.format_money(summary['total'], summary['currency'],
+                                  language)
+    except (KeyError, TypeError, ValueError):
+        return ''
+
+
+def invoice_message(mail, address, connection=None):
+    """The ``EmailMessage`` of ``mail`` (an ``InvoiceMail``) to one address."""
+    language = mail.language or 'en'
+    summary = mail.summary or {}
+    facts = {
+        'number': mail.number,
+        'seller': summary.get('seller', ''),
+        'buyer': summary.get('buyer', ''),
+        'total': _amount(summary, language),
+        'issue_date': _date(summary.get('issue_date'), language),
+        'due_date': _date(summary.get('due_date'), language),
+        'link': mail.link,
+    }
+    credit_note = summary.get('type') == 'credit_note'
+    with translation.override(language):
+        if credit_note:
+            subject = gettext('Credit note %(number)s from %(seller)s')
+        else:
+            subject = gettext('Invoice %(number)s from %(seller)s')
+        lines = [gettext('Hello,'), '']
+        if credit_note:
+            lines.append(gettext('%(seller)s has issued credit note '
+                                 '%(number)s to %(buyer)s.'))
+        else:
+            lines.append(gettext('%(seller)s has issued invoice %(number)s '
+                                 'to %(buyer)s.'))
+        if mail.delivery == InvoiceMail.LINK:
+            lines += ['', gettext('View and download it here (log in to '
+                                  'the dashboard first):'), '%(link)s']
+        else:
+            lines += ['', gettext('The invoice is attached as a PDF.')]
+        lines += ['', gettext('Total: %(total)s'),
+                  gettext('Invoice date: %(issue_date)s')]
+        if not credit_note:
+            lines.append(gettext('Due date: %(due_date)s'))
+        lines += ['', gettext('You receive this mail because this address '
+                              'is a Billing contact of the project. Choose '
+                              'who receives invoices under Account '
+                              'settings.')]
+    body = '\n'.join(line % facts if '%(' in line else line
+                     for line in lines) + '\n'
+    message = django_mail.EmailMessage(
+        subject=(subject % facts).replace('\n', ' '), body=body,
+        from_email=from_address(), to=[address], connection=connection,
+        headers=dict(HEADERS, **{'Content-Language': language}))
+    if mail.delivery == InvoiceMail.ATTACHMENT:
+        message.attach(mail.filename or '%s.pdf' % mail.number,
+                       bytes(mail.pdf), 'application/pdf')
+    return message
+
+
+def verification_message(address, code, *, project_name='', minutes=30,
+                         language='en'):
+    """The ``EmailMessage`` that carries a verification ``code``."""
+    facts = {'code': code, 'project': project_name, 'minutes': minutes,
+             'address': address}
+    with translation.override(language):
+        subject = gettext('Your verification code: %(code)s') % facts
+        lines = [
+            gettext('Hello,'), '',
+            gettext('%(address)s was added as a contact of the project '
+                    '"%(project)s". To confirm that this address receives '
+                    'mail, enter this code under Account settings, '
+                    'Contact, Verify:') % facts,
+            '', '    %s' % code, '',
+            gettext('The code is valid for %(minutes)d minutes.') % facts,
+            gettext('If you did not expect this mail, ignore it: nothing '
+                    'will be sent to this address until the code is '
+                    'entered.'),
+        ]
+    return django_mail.EmailMessage(
+        subject=subject, body='\n'.join(lines) + '\n',
+        from_email=from_address(), to=[address],
+        headers=dict(HEADERS, **{'Content-Language': language}))
+
+
+def send_verification_code(address, code, *, project_name='', minutes=30,
+                           language='en'):
+    """Mail ``code`` to ``address`` now; raises if the server refused it."""
+    message = verification_message(address, code, project_name=project_name,
+                                   minutes=minutes, language=language)
+    if message.send(fail_silently=False) != 1:
+        raise OSError('the mail server did not accept the message')

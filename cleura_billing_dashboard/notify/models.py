@@ -1,0 +1,71 @@
+"""The outbox: invoice mail waiting to be sent, and what became of it.
+
+One ``InvoiceMail`` per invoice (its number is unique) holds what every
+recipient gets; one ``Recipient`` row per address holds that address's
+delivery state. ``(mail, address)`` is unique, so an invoice is queued to
+an address at most once, and a row is marked sent only after the SMTP
+server accepted the message.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class InvoiceMail(models.Model):
+    """What is mailed for one issued invoice (plain data, no invoice FK)."""
+
+    ATTACHMENT = 'attachment'
+    LINK = 'link'
+    DELIVERIES = ((ATTACHMENT, _('PDF attached')), (LINK, _('Link')))
+
+    number = models.CharField(max_length=64, unique=True)
+    project_id = models.CharField(max_length=64, db_index=True)
+    language = models.CharField(max_length=16, default='en')
+    delivery = models.CharField(max_length=16, choices=DELIVERIES,
+                                default=ATTACHMENT)
+    # Subject and body facts: total, currency, due date, seller, buyer.
+    summary = models.JSONField(default=dict)
+    pdf = models.BinaryField(null=True, blank=True)
+    filename = models.CharField(max_length=128, blank=True)
+    link = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.number
+
+
+class Recipient(models.Model):
+    """One address an invoice mail goes to, and its delivery state."""
+
+    PENDING = 'pending'
+    SENDING = 'sending'
+    SENT = 'sent'
+    STATES = ((PENDING, _('Pending')), (SENDING, _('Sending')),
+              (SENT, _('Sent')))
+
+    mail = models.ForeignKey(InvoiceMail, on_delete=models.CASCADE,
+                             related_name='recipients')
+    address = models.CharField(max_length=254)
+    state = models.CharField(max_length=16, choices=STATES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A sender owns a SENDING row until claimed_until; then it is retried.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ['pk']
+        indexes = [
+            models.Index(fields=['state', 'next_attempt_at'],
+                         name='cleura_notify_due'),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=['mail', 'address'],
+                                    name='cleura_notify_once_per_address'),
+        ]
+
+    def __str__(self):
+        return '%s -> %s (%s)' % (self.mail_id, self.address, self.state)

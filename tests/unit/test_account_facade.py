@@ -1,0 +1,295 @@
+"""The account facade against an in-memory Keystone, and a closed port.
+
+``FakeKeystone`` stands in for both clients the facade makes (the user's
+and the service one); the functional tests do the same against the real
+Keystone. The unreachable-Keystone tests use real keystoneauth sessions
+pointed at a port nobody listens on.
+"""
+
+import contextlib
+import copy
+import json
+import socket
+import threading
+import types
+from unittest import mock
+
+from django.test.utils import override_settings
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+from keystoneclient.v3 import client as ks_client
+from openstack_auth import utils as auth_utils
+from urllib3.connection import HTTPConnection
+
+from openstack_dashboard.api import keystone as keystone_api
+from openstack_dashboard.test import helpers as test
+
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard import conf
+
+ATTRIBUTE = document.ATTRIBUTE
+POLICY_ON = override_settings(
+    POLICY_CHECK_FUNCTION='openstack_auth.policy.check')
+
+
+class FakeProjects(object):
+    """Keystone's projects API as the facade uses it: get and PATCH."""
+
+    def __init__(self):
+        self.stored = {}
+        self.gets = 0
+        self.updates = []
+        self.fail = None
+        self.before_update = None
+
+    def get(self, project_id):
+        if self.fail:
+            raise self.fail
+        self.gets += 1
+        project = types.SimpleNamespace(id=project_id, name='acme')
+        for key, value in self.stored.get(project_id, {}).items():
+            setattr(project, key, json.loads(json.dumps(value)))
+        return project
+
+    def update(self, project_id, **attributes):
+        if self.before_update:
+            self.before_update()
+        if self.fail:
+            raise self.fail
+        # Keystone merges top-level keys: only what is sent changes.
+        self.updates.append((project_id, copy.deepcopy(attributes)))
+        self.stored.setdefault(project_id, {}).update(
+            json.loads(json.dumps(attributes)))
+
+
+class FakeKeystone(object):
+    def __init__(self):
+        self.projects = FakeProjects()
+
+    def document(self, project_id):
+        return self.projects.stored.get(project_id, {}).get(ATTRIBUTE)
+
+
+class FakeKeystoneMixin(object):
+    """Both of the facade's Keystone clients answered by one FakeKeystone."""
+
+    def setUp(self):
+        super().setUp()
+        self.keystone = FakeKeystone()
+        for target, name in ((contacts, 'service_client'),
+                             (keystone_api, 'keystoneclient')):
+            patcher = mock.patch.object(target, name,
+                                        return_value=self.keystone)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def stored(self):
+        return self.keystone.document(self.tenant.id)
+
+    def seed(self, doc):
+        self.keystone.projects.stored.setdefault(
+            self.tenant.id, {})[ATTRIBUTE] = copy.deepcopy(doc)
+
+    def as_role(self, role):
+        self.setActiveUser(id=self.user.id, token=self.token,
+                           username=self.user.name,
+                           tenant_id=self.tenant.id,
+                           service_catalog=self.service_catalog,
+                           authorized_tenants=self.tenants.list(),
+                           roles=[{'name': role}])
+
+
+def user_request(test_case):
+    """A request from the test's active user (see ``setActiveUser``)."""
+    request = test_case.factory.get('/')
+    request.session = test_case.client.session
+    request.user = auth_utils.get_user(request)
+    return request
+
+
+def unused_port():
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def real_connections(test_case):
+    """Let this block open real sockets (Horizon's helpers forbid it)."""
+    HTTPConnection.connect = test_case._real_conn_request
+    try:
+        yield
+    finally:
+        HTTPConnection.connect = test_case.fake_conn_request
+
+
+def unreachable_keystone_client(url):
+    auth = v3.Password(auth_url=url, username='u', password='p',
+                       project_name='p', user_domain_name='Default',
+                       project_domain_name='Default')
+    return ks_client.Client(session=ks_session.Session(auth=auth, timeout=5),
+                            interface='public')
+
+
+class FacadeTests(FakeKeystoneMixin, test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.req = user_request(self)
+
+    def change_name(self, name):
+        return lambda doc: doc['customer'].update(name=name) or name
+
+    def test_first_write_creates_revision_1_and_touches_one_attribute(self):
+        result, account = contacts.account_update(
+            self.req, '0', self.change_name('Acme AB'))
+        self.assertEqual('Acme AB', result)
+        self.assertEqual(1, account.revision)
+        [(project_id, attributes)] = self.keystone.projects.updates
+        self.assertEqual(self.tenant.id, project_id)
+        self.assertEqual([ATTRIBUTE], list(attributes))
+        stored = self.stored()
+        self.assertEqual((1, 1, 'Acme AB', self.user.id),
+                         (stored['schema_version'], stored['revision'],
+                          stored['customer']['name'], stored['updated_by']))
+
+    def test_a_write_from_an_old_revision_is_refused(self):
+        contacts.account_update(self.req, 0, self.change_name('First'))
+        with self.assertRaises(contacts.Conflict) as caught:
+            contacts.account_update(self.req, 0,
+                                    self.change_name('Second'))
+        self.assertIn('changed by someone else', str(caught.exception))
+        self.assertEqual('First', self.stored()['customer']['name'])
+        self.assertEqual(1, len(self.keystone.projects.updates))
+
+    def test_forged_revisions_are_refused(self):
+        contacts.account_update(self.req, 0, self.change_name('Kept'))
+        for forged in ('2', '99', '-1', 'abc', '', None, '1; drop'):
+            with self.assertRaises(contacts.Conflict):
+                contacts.account_update(self.req, forged,
+                                        self.change_name('Forged'))
+        self.assertEqual('Kept', self.stored()['customer']['name'])
+
+    def test_a_refused_change_writes_nothing(self):
+        def change(doc):
+            doc['customer']['name'] = 'half done'
+            raise errors.AccountError('no', 'refused')
+        with self.assertRaises(errors.AccountError):
+            contacts.account_update(self.req, 0, change)
+        self.assertEqual([], self.keystone.projects.updates)
+
+    def test_two_threads_from_the_same_revision_one_wins_none_is_lost(self):
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def edit(name):
+            try:
+                barrier.wait(5)
+                contacts.account_update(self.req, 0,
+                                        self.change_name(name))
+                outcomes.append(('saved', name))
+            except contacts.Conflict:
+                outcomes.append(('refused', name))
+
+        threads = [threading.Thread(target=edit, args=(name,))
+                   for name in ('Alpha', 'Beta')]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        self.assertEqual(['refused', 'saved'],
+                         sorted(kind for kind, _name in outcomes))
+        saved = [name for kind, name in outcomes if kind == 'saved']
+        self.assertEqual(saved, [self.stored()['customer']['name']])
+        self.assertEqual(1, self.stored()['revision'])
+
+    def test_reads_are_made_once_per_request(self):
+        first = contacts.account_get(self.req)
+        second = contacts.account_get(self.req)
+        self.assertIs(first, second)
+        self.assertEqual(1, self.keystone.projects.gets)
+
+    def test_a_corrupt_document_is_reported_not_guessed(self):
+        self.keystone.projects.stored[self.tenant.id] = {
+            ATTRIBUTE: {'schema_version': 7}}
+        with self.assertRaises(errors.CorruptDocument):
+            contacts.account_get(self.req)
+
+    def test_keystone_errors_become_unavailable(self):
+        from keystoneauth1 import exceptions as ks_exceptions
+        self.keystone.projects.fail = ks_exceptions.ServiceUnavailable()
+        with self.assertRaises(contacts.Unavailable):
+            contacts.account_get(self.req)
+        with self.assertRaises(contacts.Unavailable):
+            contacts.account_update(self.req, 0, self.change_name('x'))
+
+    def test_a_failed_write_leaves_keystone_unchanged(self):
+        from keystoneauth1 import exceptions as ks_exceptions
+        contacts.account_update(self.req, 0, self.change_name('Kept'))
+
+        def fail():
+            self.keystone.projects.fail = ks_exceptions.ConnectFailure()
+        self.keystone.projects.before_update = fail
+        with self.assertRaises(contacts.Unavailable):
+            contacts.account_update(self.req, 1, self.change_name('x'))
+        self.keystone.projects.fail = None
+        self.assertEqual('Kept', self.stored()['customer']['name'])
+
+
+@POLICY_ON
+class FacadePolicyTests(FakeKeystoneMixin, test.TestCase):
+
+    def test_readers_and_members_read_but_cannot_write(self):
+        for role in ('reader', 'member'):
+            self.as_role(role)
+            request = user_request(self)
+            self.assertEqual(0, contacts.account_get(request).revision)
+            with self.assertRaises(contacts.NotAllowed):
+                contacts.account_update(request, 0,
+                                        lambda doc: doc.clear())
+        self.assertEqual([], self.keystone.projects.updates)
+
+    def test_managers_write(self):
+        self.as_role('manager')
+        _result, account = contacts.account_update(
+            user_request(self), 0, lambda doc: None)
+        self.assertEqual(1, account.revision)
+
+    def test_no_role_cannot_even_read(self):
+        self.as_role('some-other-role')
+        with self.assertRaises(contacts.NotAllowed):
+            contacts.account_get(user_request(self))
+
+
+class UnreachableKeystoneTests(test.TestCase):
+    """Real keystoneauth sessions against a port nobody listens on."""
+
+    def setUp(self):
+        super().setUp()
+        url = 'http://127.0.0.1:%d/v3' % unused_port()
+        conf.get_conf().set_override('auth_url', url, 'keystone_service')
+        self.addCleanup(conf.get_conf().clear_override, 'auth_url',
+                        'keystone_service')
+        patcher = mock.patch.object(
+            keystone_api, 'keystoneclient',
+            return_value=unreachable_keystone_client(url))
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_reading_and_writing_say_keystone_is_unreachable(self):
+        with real_connections(self):
+            with self.assertRaises(contacts.Unavailable) as read:
+                contacts.account_get(user_request(self))
+            with self.assertRaises(contacts.Unavailable):
+                contacts.account_update(user_request(self), 0,
+                                        lambda doc: None)
+        self.assertIn('Nothing was changed', str(read.exception))
+
+    def test_without_service_credentials_writes_are_not_configured(self):
+        conf.get_conf().set_override('auth_url', None, 'keystone_service')
+        with self.assertRaises(contacts.NotConfigured) as caught:
+            contacts.account_update(user_request(self), 0, lambda doc: None)
+        self.assertIn('cloud operator', str(caught.exception))
+        self.assertFalse(contacts.is_configured())

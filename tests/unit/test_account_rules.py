@@ -1,0 +1,287 @@
+"""The contact rules, verification codes, phones and settings (pure)."""
+
+import datetime
+from unittest import mock
+
+import pytest
+
+from cleura_billing_dashboard.account import contacts
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.account import invoicing
+from cleura_billing_dashboard.account import phones
+from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.account import verification
+
+SECRET = b'test secret'
+NOW = datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+ALL = ['billing', 'tech', 'dpo']
+
+
+def added(doc, email):
+    """Add ``email`` and verify it with the code it was sent."""
+    contact = contacts.add_contact(doc, email)
+    code = contacts.issue_code(doc, contact['id'], SECRET, NOW)
+    assert contacts.verify(doc, contact['id'], code, SECRET,
+                           NOW) == verification.VERIFIED
+    return contacts.find(doc, contact['id'])
+
+
+def refusal(code, call, *args):
+    with pytest.raises(errors.AccountError) as caught:
+        call(*args)
+    assert caught.value.code == code, caught.value.message
+    return str(caught.value.message)
+
+
+@pytest.fixture
+def doc():
+    return document.new_document()
+
+
+def test_a_new_address_is_pending_and_holds_no_role(doc):
+    contact = contacts.add_contact(doc, ' Ann@Example.com ', 'Ann')
+    assert contact['email'] == 'Ann@Example.com'
+    assert (contact['verified'], contact['roles']) == (False, [])
+    message = refusal('unverified', contacts.set_role, doc, contact['id'],
+                      'billing', True)
+    assert 'Verify Ann@Example.com' in message
+
+
+def test_the_first_verified_address_holds_every_role(doc):
+    assert added(doc, 'ann@example.com')['roles'] == ALL
+
+
+def test_the_only_address_cannot_give_up_a_role(doc):
+    ann = added(doc, 'ann@example.com')
+    for role in ALL:
+        refusal('only_address', contacts.set_role, doc, ann['id'], role,
+                False)
+    assert contacts.find(doc, ann['id'])['roles'] == ALL
+
+
+def test_an_address_appears_once_whatever_its_case(doc):
+    contacts.add_contact(doc, 'ann@example.com')
+    message = refusal('duplicate', contacts.add_contact, doc,
+                      'ANN@EXAMPLE.COM')
+    assert message == 'ANN@EXAMPLE.COM is already in the list.'
+    assert len(doc['contacts']) == 1
+
+
+@pytest.mark.parametrize('email', [
+    'no-at-sign', 'a@b', 'two@@example.com', 'space in@example.com',
+    '<script>@example.com', 'x@example.com\nBcc: y@example.com',
+    ('x' * 250) + '@example.com', '',
+])
+def test_malformed_addresses_are_refused(doc, email):
+    with pytest.raises(errors.AccountError) as caught:
+        contacts.add_contact(doc, email)
+    assert caught.value.field == 'email'
+    assert doc['contacts'] == []
+
+
+def test_seed_journey_moves_billing_to_a_new_address(doc):
+    old = added(doc, 'old@example.com')
+    new = added(doc, 'new@example.com')
+    # The old address keeps every role; the new one starts with none.
+    assert (old['roles'], new['roles']) == (ALL, [])
+    contacts.set_role(doc, new['id'], 'billing', True)
+    contacts.set_role(doc, old['id'], 'billing', False)
+    assert contacts.find(doc, old['id'])['roles'] == ['tech', 'dpo']
+    assert contacts.find(doc, new['id'])['roles'] == ['billing']
+    assert invoicing.billing_recipients(doc) == ['new@example.com']
+
+
+def test_the_last_verified_billing_address_cannot_lose_billing(doc):
+    old = added(doc, 'old@example.com')
+    pending = contacts.add_contact(doc, 'new@example.com')
+    before = [dict(contact) for contact in doc['contacts']]
+    message = refusal('last_billing', contacts.set_role, doc, old['id'],
+                      'billing', False)
+    assert 'At least one verified address must receive invoices' in message
+    refusal('last_billing', contacts.delete_contacts, doc, [old['id']])
+    refusal('last_billing', contacts.update_contact, doc, old['id'],
+            'other@example.com')
+    assert doc['contacts'] == before
+    # A pending address can always go.
+    contacts.delete_contacts(doc, [pending['id']])
+    assert [c['email'] for c in doc['contacts']] == ['old@example.com']
+
+
+def test_deleting_down_to_one_address_gives_it_every_role(doc):
+    old = added(doc, 'old@example.com')
+    new = added(doc, 'new@example.com')
+    contacts.set_role(doc, new['id'], 'billing', True)
+    contacts.delete_contacts(doc, [old['id']])
+    assert contacts.find(doc, new['id'])['roles'] == ALL
+
+
+def test_deleting_every_address_at_once_is_refused(doc):
+    old = added(doc, 'old@example.com')
+    new = added(doc, 'new@example.com')
+    refusal('last_billing', contacts.delete_contacts, doc,
+            [old['id'], new['id']])
+    assert len(doc['contacts']) == 2
+
+
+def test_changing_only_the_case_keeps_verification(doc):
+    ann = added(doc, 'ann@example.com')
+    contact, readdressed = contacts.update_contact(doc, ann['id'],
+                                                   'Ann@Example.com', 'A')
+    assert not readdressed
+    assert (contact['verified'], contact['roles']) == (True, ALL)
+
+
+def test_a_new_address_is_verified_again_and_loses_its_roles(doc):
+    old = added(doc, 'old@example.com')
+    new = added(doc, 'new@example.com')
+    contacts.set_role(doc, new['id'], 'tech', True)
+    contact, readdressed = contacts.update_contact(doc, new['id'],
+                                                   'newer@example.com')
+    assert readdressed
+    assert (contact['verified'], contact['roles']) == (False, [])
+    assert contacts.find(doc, old['id'])['verified']
+
+
+def test_a_verified_address_takes_only_roles_nobody_holds(doc):
+    old = added(doc, 'old@example.com')
+    new = added(doc, 'new@example.com')
+    contacts.set_role(doc, new['id'], 'dpo', True)
+    contacts.set_role(doc, old['id'], 'dpo', False)
+    third = contacts.add_contact(doc, 'third@example.com')
+    code = contacts.issue_code(doc, third['id'], SECRET, NOW)
+    contacts.verify(doc, third['id'], code, SECRET, NOW)
+    assert contacts.find(doc, third['id'])['roles'] == []
+
+
+def test_a_project_has_at_most_twenty_addresses(doc):
+    for i in range(document.MAX_CONTACTS):
+        contacts.add_contact(doc, 'user%d@example.com' % i)
+    refusal('too_many', contacts.add_contact, doc, 'one@more.example')
+
+
+def test_wrong_codes_use_up_the_attempts(doc):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    code = contacts.issue_code(doc, contact['id'], SECRET, NOW, attempts=3)
+    wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
+    assert contacts.verify(doc, contact['id'], wrong, SECRET,
+                           NOW) == verification.WRONG
+    assert contact['verification']['attempts_left'] == 2
+    assert contacts.verify(doc, contact['id'], 'abc', SECRET,
+                           NOW) == verification.WRONG
+    assert contacts.verify(doc, contact['id'], wrong, SECRET,
+                           NOW) == verification.EXHAUSTED
+    # Even the right code is refused now: a new one must be sent.
+    assert contacts.verify(doc, contact['id'], code, SECRET,
+                           NOW) == verification.EXHAUSTED
+    assert not contact['verified']
+
+
+def test_codes_expire(doc):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    code = contacts.issue_code(doc, contact['id'], SECRET, NOW,
+                               lifetime_minutes=30)
+    later = NOW + datetime.timedelta(minutes=30)
+    assert contacts.verify(doc, contact['id'], code, SECRET,
+                           later) == verification.EXPIRED
+    assert not contact['verified']
+
+
+def test_the_document_keeps_only_a_keyed_digest_of_the_code(doc):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    code = contacts.issue_code(doc, contact['id'], SECRET, NOW)
+    stored = contact['verification']
+    assert code not in repr(doc)
+    assert len(code) == 6 and code.isdigit()
+    # Another server secret cannot confirm the same code.
+    assert contacts.verify(doc, contact['id'], code, b'other secret',
+                           NOW) == verification.WRONG
+    assert stored['digest'] == verification.digest(SECRET, stored['salt'],
+                                                   code)
+
+
+def test_a_new_code_replaces_the_old_one_but_not_too_soon(doc):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    with mock.patch.object(verification, 'new_code',
+                           side_effect=['111111', '222222']):
+        first = contacts.issue_code(doc, contact['id'], SECRET, NOW)
+        refusal('too_soon', contacts.issue_code, doc, contact['id'],
+                SECRET, NOW + datetime.timedelta(seconds=10), 30, 5, 60)
+        second = contacts.issue_code(doc, contact['id'], SECRET,
+                                     NOW + datetime.timedelta(seconds=61),
+                                     30, 5, 60)
+    assert (first, second) == ('111111', '222222')
+    assert contacts.verify(doc, contact['id'], first, SECRET,
+                           NOW) == verification.WRONG
+    assert contacts.verify(doc, contact['id'], second, SECRET,
+                           NOW) == verification.VERIFIED
+
+
+def test_a_verified_address_gets_no_new_code(doc):
+    ann = added(doc, 'ann@example.com')
+    refusal('already_verified', contacts.issue_code, doc, ann['id'],
+            SECRET, NOW)
+
+
+def test_phone_numbers_are_stored_in_e164(doc):
+    phone = phones.add_phone(doc, '0046 (70) 123-45.67', 'On call')
+    assert phone['number'] == '+46701234567'
+    updated = phones.update_phone(doc, phone['id'], '+47 22 12 34 56', '')
+    assert updated == {'id': phone['id'], 'number': '+4722123456',
+                       'label': ''}
+
+
+@pytest.mark.parametrize('number', [
+    '070-123 45 67', '+0123456789', '+12', '+1234567890123456',
+    'call me', '+46 70 123 45 67 ext 2', '9' * 40,
+])
+def test_numbers_not_in_international_form_are_refused(doc, number):
+    with pytest.raises(errors.AccountError) as caught:
+        phones.add_phone(doc, number)
+    assert caught.value.field == 'number'
+    assert doc['phones'] == []
+
+
+def test_phone_labels_and_duplicates(doc):
+    phones.add_phone(doc, '+46701234567')
+    refusal('duplicate', phones.add_phone, doc, '+46 70 123 45 67')
+    refusal('too_long', phones.add_phone, doc, '+46701234568', 'x' * 65)
+    other = phones.add_phone(doc, '+46701234569')
+    phones.delete_phones(doc, [other['id']])
+    assert [p['number'] for p in doc['phones']] == ['+46701234567']
+    with pytest.raises(errors.NotFound):
+        phones.delete_phones(doc, [other['id']])
+
+
+def test_settings_accept_only_known_choices(doc):
+    assert preferences.update_preferences(doc, 'link', 'sv') == {
+        'delivery': 'link', 'language': 'sv'}
+    with pytest.raises(errors.InvalidFields) as caught:
+        preferences.update_preferences(doc, 'fax', 'de')
+    assert set(caught.value.errors) == {'delivery', 'language'}
+    assert doc['settings'] == {'delivery': 'link', 'language': 'sv'}
+
+
+def test_buyer_details_use_the_billing_address_and_language(doc):
+    assert invoicing.buyer_details(doc) is None
+    doc['customer'].update(name='Acme AB', address='Street 1',
+                           postal_code='111 57', city='Stockholm',
+                           country='SE', org_number='556677-8899')
+    doc['customer']['billing_address'] = {
+        'address': 'Box 9', 'postal_code': '171 54', 'city': 'Solna',
+        'country': 'SE'}
+    preferences.update_preferences(doc, 'attachment', 'sv')
+    details = invoicing.buyer_details(doc)
+    assert (details['name'], details['address'], details['city'],
+            details['language']) == ('Acme AB', 'Box 9', 'Solna', 'sv')
+
+
+def test_only_verified_billing_addresses_receive_invoices(doc):
+    old = added(doc, 'old@example.com')
+    contacts.add_contact(doc, 'pending@example.com')
+    new = added(doc, 'new@example.com')
+    contacts.set_role(doc, new['id'], 'billing', True)
+    assert invoicing.billing_recipients(doc) == ['old@example.com',
+                                                 'new@example.com']
+    contacts.set_role(doc, old['id'], 'billing', False)
+    assert invoicing.billing_recipients(doc) == ['new@example.com']

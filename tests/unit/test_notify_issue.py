@@ -1,0 +1,162 @@
+"""Issuing mails the invoice to the project's verified Billing addresses.
+
+``billing_issue`` reads each project's billing account with the service
+credentials (an in-memory Keystone here; the functional tests use the real
+one), queues the mail in the invoice's transaction and sends it.
+"""
+
+import io
+import json
+from unittest import mock
+
+from django.core import mail
+from django.core.management import call_command
+from django.core.management import CommandError
+import pypdf
+import pytest
+
+from cleura_billing_dashboard.account import contacts as contact_rules
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing.models import Invoice
+from cleura_billing_dashboard import conf
+from cleura_billing_dashboard.notify.models import Recipient
+from cleura_billing_dashboard import usage
+from tests.unit import test_account_facade as fakes
+
+pytestmark = pytest.mark.django_db
+
+USAGE = {'period': '2026-10', 'projects': [
+    {'project_id': 'proj-a', 'lines': [
+        {'product': 'compute', 'region': 'Sto2', 'quantity': 10,
+         'unit': 'h', 'unit_price': '10'}]},
+    {'project_id': 'proj-b', 'lines': [
+        {'product': 'ip', 'region': 'Kna1', 'quantity': 1, 'unit': 'pcs',
+         'unit_price': '20'}]},
+]}
+
+
+def account_with(billing, others=(), language='en', name='Acme AB'):
+    doc = document.new_document()
+    doc['revision'] = 3
+    doc['customer'].update(name=name, address='Sveavägen 1',
+                           postal_code='111 57', city='Stockholm',
+                           country='SE', org_number='556677-8899')
+    for email in list(billing) + list(others):
+        contact = contact_rules.add_contact(doc, email)
+        contact['verified'] = True
+        contact['roles'] = ['billing'] if email in billing else ['tech']
+    preferences.update_preferences(doc, 'attachment', language)
+    return doc
+
+
+@pytest.fixture
+def keystone():
+    """Service credentials configured; Keystone answered in memory."""
+    fake = fakes.FakeKeystone()
+    conf.get_conf().set_override('auth_url', 'http://keystone.test/v3',
+                                 'keystone_service')
+    with mock.patch.object(contacts, 'service_client', return_value=fake):
+        yield fake
+    conf.get_conf().clear_override('auth_url', 'keystone_service')
+
+
+@pytest.fixture
+def usage_file(tmp_path):
+    path = tmp_path / 'usage.json'
+    path.write_text(json.dumps(USAGE))
+    return str(path)
+
+
+def store(fake, project_id, doc):
+    fake.projects.stored[project_id] = {document.ATTRIBUTE: doc}
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue().splitlines()
+
+
+def test_issue_mails_only_verified_billing_addresses(keystone, usage_file):
+    store(keystone, 'proj-a', account_with(
+        billing=['new@example.com'], others=['old@example.com'],
+        language='sv'))
+    store(keystone, 'proj-b', account_with(billing=[], name='Globex'))
+    lines = run('billing_issue', '--usage', usage_file,
+                '--issue-date', '2026-11-02')
+    assert lines == [
+        'Issued 2026-000001 to proj-a: SEK125.00',
+        'Issued 2026-000002 to proj-b: SEK25.00',
+        'Not mailed: 2026-000002, project proj-b has no verified Billing '
+        'address',
+        'Mailed 2026-000001 to new@example.com',
+    ]
+    [message] = mail.outbox
+    assert message.to == ['new@example.com']
+    assert message.extra_headers['Content-Language'] == 'sv'
+    filename, pdf, content_type = message.attachments[0]
+    assert (filename, content_type) == ('2026-000001.pdf', 'application/pdf')
+    invoice = Invoice.objects.get(number='2026-000001')
+    assert pdf == bytes(invoice.pdf)
+    # The buyer and language come from the billing account.
+    assert (invoice.buyer['name'], invoice.language) == ('Acme AB', 'sv')
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert '2026-000001' in text and 'Acme AB' in text
+
+
+def test_the_mail_is_queued_in_the_invoices_transaction(keystone):
+    store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
+    hooks = contacts.invoice_mail_hooks()
+
+    def queue_then_fail(invoice):
+        hooks.notify(invoice)
+        assert Recipient.objects.filter(
+            mail__number=invoice.number).exists()
+        raise RuntimeError('disk full')
+
+    parsed = usage.parse_usage(json.dumps(USAGE), 'json')
+    with pytest.raises(RuntimeError):
+        issue.issue_invoices_for_period(parsed, '2026-10',
+                                        buyer_lookup=hooks.buyer_lookup,
+                                        notify=queue_then_fail)
+    assert not Invoice.objects.exists()
+    assert not Recipient.objects.exists()
+
+
+def test_keystone_down_while_issuing_stops_the_run(keystone, usage_file):
+    from keystoneauth1 import exceptions as ks_exceptions
+    keystone.projects.fail = ks_exceptions.ConnectFailure('refused')
+    with pytest.raises(CommandError, match='cannot be reached'):
+        run('billing_issue', '--usage', usage_file)
+    assert not Invoice.objects.exists()
+    assert mail.outbox == []
+
+
+def test_without_service_credentials_invoices_are_issued_unmailed(
+        usage_file):
+    assert not contacts.is_configured()
+    lines = run('billing_issue', '--usage', usage_file)
+    assert len(lines) == 2 and all(line.startswith('Issued ')
+                                   for line in lines)
+    assert mail.outbox == [] and not Recipient.objects.exists()
+
+
+def test_link_delivery_mails_a_link_to_the_dashboard(keystone, usage_file):
+    doc = account_with(billing=['ann@example.com'])
+    preferences.update_preferences(doc, 'link', 'en')
+    store(keystone, 'proj-a', doc)
+    store(keystone, 'proj-b', account_with(billing=[]))
+    conf.get_conf().set_override('invoice_link_base_url',
+                                 'https://dash.example/', 'mail')
+    try:
+        run('billing_issue', '--usage', usage_file,
+            '--issue-date', '2026-11-02')
+    finally:
+        conf.get_conf().clear_override('invoice_link_base_url', 'mail')
+    [message] = mail.outbox
+    assert message.attachments == []
+    assert ('https://dash.example/identity/invoices/2026-000001/pdf/'
+            in message.body)
