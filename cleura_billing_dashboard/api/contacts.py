@@ -438,10 +438,17 @@ def phone_delete(request, revision, phone_ids):
 def project_account(project_id):
     """A project's account document read with the service credentials.
 
-    Raises ``NotConfigured``, ``Unavailable`` or ``CorruptDocument``.
+    A project Keystone no longer knows has an empty account (no buyer
+    details, no recipients): its usage is still invoiced, and reported as
+    not mailed. Raises ``NotConfigured``, ``Unavailable`` or
+    ``CorruptDocument``.
     """
     try:
         return _load(service_client().projects.get(project_id))
+    except ks_exceptions.NotFound:
+        LOG.warning('Project %s is not in Keystone: invoicing it without '
+                    'buyer details or mail', project_id)
+        return document.new_document()
     except _keystone_errors():
         LOG.exception('Reading the billing account of %s failed',
                       project_id)

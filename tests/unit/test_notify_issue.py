@@ -160,3 +160,23 @@ def test_link_delivery_mails_a_link_to_the_dashboard(keystone, usage_file):
     assert message.attachments == []
     assert ('https://dash.example/identity/invoices/2026-000001/pdf/'
             in message.body)
+
+
+def test_a_project_keystone_no_longer_has_is_invoiced_unmailed(keystone,
+                                                               usage_file):
+    from keystoneauth1 import exceptions as ks_exceptions
+    store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
+    real_get = keystone.projects.get
+
+    def get(project_id):
+        if project_id == 'proj-b':
+            raise ks_exceptions.NotFound('Could not find project: proj-b')
+        return real_get(project_id)
+
+    keystone.projects.get = get
+    lines = run('billing_issue', '--usage', usage_file,
+                '--issue-date', '2026-11-02')
+    assert 'Not mailed: 2026-000002, project proj-b has no verified ' \
+        'Billing address' in lines
+    assert Invoice.objects.get(number='2026-000002').buyer['name'] == 'proj-b'
+    assert [m.to for m in mail.outbox] == [['ann@example.com']]
