@@ -71,7 +71,10 @@ OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
 SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
 CACHES = {'default': {
     'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
-COMPRESS_OFFLINE = False
+# Compressed offline at setup, as in production: compressing on the fly
+# recompiles Horizon's SCSS on every page (1.6 s a page here).
+COMPRESS_OFFLINE = True
+STATIC_ROOT = os.path.join(os.environ['CLEURA_LAB_STATE'], 'static')
 DATABASES = {'default': {
     'ENGINE': 'django.db.backends.sqlite3',
     'NAME': os.path.join(os.environ['CLEURA_LAB_STATE'], 'horizon.sqlite3'),
@@ -331,6 +334,7 @@ class Horizon:
                                         horizon_url=self.url))
         self.install_plugin()
         self.manage('migrate', '--noinput')
+        self.manage('compress', '--force')
 
     def manage(self, *args, check=True):
         return subprocess.run([_bin('django-admin')] + list(args),
