@@ -10,10 +10,10 @@ import contextlib
 import copy
 import json
 import socket
-import threading
 import types
 from unittest import mock
 
+from django.db import connection
 from django.test.utils import override_settings
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
@@ -28,6 +28,7 @@ from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import models
 
 ATTRIBUTE = document.ATTRIBUTE
 POLICY_ON = override_settings(
@@ -35,23 +36,33 @@ POLICY_ON = override_settings(
 
 
 class FakeProjects(object):
-    """Keystone's projects API as the facade uses it: get and PATCH."""
+    """Keystone's projects API as the facade uses it: get, list, PATCH."""
 
     def __init__(self):
         self.stored = {}
         self.gets = 0
+        self.lists = 0
         self.updates = []
         self.fail = None
         self.before_update = None
+
+    def _project(self, project_id):
+        project = types.SimpleNamespace(id=project_id, name='acme')
+        for key, value in self.stored.get(project_id, {}).items():
+            setattr(project, key, json.loads(json.dumps(value)))
+        return project
 
     def get(self, project_id):
         if self.fail:
             raise self.fail
         self.gets += 1
-        project = types.SimpleNamespace(id=project_id, name='acme')
-        for key, value in self.stored.get(project_id, {}).items():
-            setattr(project, key, json.loads(json.dumps(value)))
-        return project
+        return self._project(project_id)
+
+    def list(self):
+        if self.fail:
+            raise self.fail
+        self.lists += 1
+        return [self._project(project_id) for project_id in self.stored]
 
     def update(self, project_id, **attributes):
         if self.before_update:
@@ -180,30 +191,17 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
             contacts.account_update(self.req, 0, change)
         self.assertEqual([], self.keystone.projects.updates)
 
-    def test_two_threads_from_the_same_revision_one_wins_none_is_lost(self):
-        barrier = threading.Barrier(2)
-        outcomes = []
-
-        def edit(name):
-            try:
-                barrier.wait(5)
-                contacts.account_update(self.req, 0,
-                                        self.change_name(name))
-                outcomes.append(('saved', name))
-            except contacts.Conflict:
-                outcomes.append(('refused', name))
-
-        threads = [threading.Thread(target=edit, args=(name,))
-                   for name in ('Alpha', 'Beta')]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(10)
-        self.assertEqual(['refused', 'saved'],
-                         sorted(kind for kind, _name in outcomes))
-        saved = [name for kind, name in outcomes if kind == 'saved']
-        self.assertEqual(saved, [self.stored()['customer']['name']])
-        self.assertEqual(1, self.stored()['revision'])
+    def test_keystone_is_written_under_the_projects_lock_row(self):
+        # Two processes racing from one revision are the functional test's
+        # (test_account_keystone): here, that the write waits on the row.
+        outside = len(connection.savepoint_ids)
+        inside = []
+        self.keystone.projects.before_update = lambda: inside.append(
+            len(connection.savepoint_ids))
+        contacts.account_update(self.req, 0, self.change_name('Alpha'))
+        self.assertEqual([outside + 1], inside)
+        self.assertEqual(1, models.AccountLock.objects.get(
+            project_id=self.tenant.id).writes)
 
     def test_reads_are_made_once_per_request(self):
         first = contacts.account_get(self.req)

@@ -164,19 +164,23 @@ def test_link_delivery_mails_a_link_to_the_dashboard(keystone, usage_file):
 
 def test_a_project_keystone_no_longer_has_is_invoiced_unmailed(keystone,
                                                                usage_file):
-    from keystoneauth1 import exceptions as ks_exceptions
+    # Only proj-a is in Keystone; proj-b's usage outlived the project.
     store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
-    real_get = keystone.projects.get
-
-    def get(project_id):
-        if project_id == 'proj-b':
-            raise ks_exceptions.NotFound('Could not find project: proj-b')
-        return real_get(project_id)
-
-    keystone.projects.get = get
     lines = run('billing_issue', '--usage', usage_file,
                 '--issue-date', '2026-11-02')
     assert 'Not mailed: 2026-000002, project proj-b has no verified ' \
         'Billing address' in lines
     assert Invoice.objects.get(number='2026-000002').buyer['name'] == 'proj-b'
     assert [m.to for m in mail.outbox] == [['ann@example.com']]
+
+
+def test_issuing_reads_keystone_once_for_the_whole_run(keystone,
+                                                       usage_file):
+    store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
+    store(keystone, 'proj-b', account_with(billing=['bo@example.com'],
+                                           name='Globex'))
+    run('billing_issue', '--usage', usage_file, '--issue-date', '2026-11-02')
+    # The list reads both accounts; no project is read on its own.
+    assert (keystone.projects.lists, keystone.projects.gets) == (1, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == ['ann@example.com',
+                                                    'bo@example.com']
