@@ -125,6 +125,53 @@ mail_opts = [
 ]
 
 
+payments_group = cfg.OptGroup(
+    'payments', title=_('Payments'),
+    help=_('How customers pay invoices from the Pay dialog.'))
+payments_opts = [
+    cfg.ListOpt('enabled_providers', default=['bank_transfer'],
+                help=_('Payment providers offered, in this order: names of '
+                       'entry points in the namespace '
+                       'cleura_billing.payment_providers. Shipped: '
+                       'bank_transfer, stripe.')),
+]
+
+stripe_group = cfg.OptGroup(
+    'stripe', title=_('Stripe'),
+    help=_('Card payments through Stripe Checkout. Register the webhook '
+           'https://<horizon>/cleura-billing/stripe/webhook/ in Stripe for '
+           'the events checkout.session.completed, '
+           'checkout.session.async_payment_succeeded, '
+           'checkout.session.async_payment_failed and '
+           'checkout.session.expired.'))
+stripe_opts = [
+    cfg.StrOpt('api_key', secret=True,
+               help=_('Secret API key (sk_live_... or a restricted key '
+                      'that may write Checkout Sessions). Without it, '
+                      'card payments are not offered.')),
+    cfg.StrOpt('webhook_secret', secret=True,
+               help=_('Signing secret of the webhook endpoint (whsec_...); '
+                      'notifications not signed with it are refused.')),
+    cfg.StrOpt('api_base', default='https://api.stripe.com',
+               help=_('Base URL of the Stripe API; change it only for a '
+                      'test stand-in such as stripe-mock.')),
+    cfg.ListOpt('payment_method_types', default=['card'],
+                help=_('Payment methods the Checkout page offers.')),
+    cfg.StrOpt('return_url_base',
+               help=_('Public Horizon URL (e.g. https://dashboard.example.'
+                      'com) customers return to from Stripe, paid or '
+                      'cancelled; default: the address they used.')),
+    cfg.IntOpt('webhook_tolerance', default=300, min=1, max=86400,
+               help=_('Seconds a signed notification stays valid; older '
+                      'signatures are refused as replays.')),
+    cfg.IntOpt('timeout', default=30, min=1, max=300,
+               help=_('Seconds to wait for the Stripe API.')),
+    cfg.IntOpt('max_network_retries', default=2, min=0, max=5,
+               help=_('Retries of a failed Stripe API request; safe, as '
+                      'every request carries an idempotency key.')),
+]
+
+
 def list_opts():
     """Options by group, for oslo-config-generator."""
     return [
@@ -132,6 +179,8 @@ def list_opts():
         (seller_group, seller_opts),
         (keystone_service_group, keystone_service_opts),
         (mail_group, mail_opts),
+        (payments_group, payments_opts),
+        (stripe_group, stripe_opts),
     ]
 
 

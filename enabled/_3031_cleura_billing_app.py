@@ -6,4 +6,5 @@ ADD_INSTALLED_APPS = [
     'cleura_billing_dashboard',
     'cleura_billing_dashboard.billing',
     'cleura_billing_dashboard.notify',
+    'cleura_billing_dashboard.payments',
 ]

@@ -27,7 +27,18 @@ def smtp_server():
 
 
 @pytest.fixture(scope='session')
-def real_lab(tmp_path_factory, smtp_server):
+def stripe_standin():
+    """The lab's Stripe API (tests/stripe_standin.py), up before Horizon."""
+    from tests import stripe_standin as standin
+    server = standin.StripeStandIn(lab.free_port()).start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv('CLEURA_LAB_STRIPE_API_BASE', server.url)
+        yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def real_lab(tmp_path_factory, smtp_server, stripe_standin):
     state = tmp_path_factory.mktemp('lab')
     keystone, horizon = lab.start_lab(str(state), lab.free_port(),
                                       lab.free_port(),

@@ -125,6 +125,16 @@ project_domain_name = Default
 [mail]
 from_address = billing@cleura.example
 invoice_link_base_url = {horizon_url}
+
+# Card payments go to the Stripe stand-in the tests start
+# (tests/stripe_standin.py), or to a stripe-mock on its default port.
+[payments]
+enabled_providers = bank_transfer,stripe
+
+[stripe]
+api_key = sk_test_cleura_lab
+webhook_secret = whsec_cleura_lab
+api_base = {stripe_api_base}
 """
 
 
@@ -329,9 +339,11 @@ class Horizon:
         conf = os.path.join(self.state, 'cleura-billing.conf')
         # Written on every start: Keystone's port may differ from last run.
         with open(conf, 'w') as f:
-            f.write(BILLING_CONF.format(keystone_url=self.keystone_url,
-                                        admin_password=ADMIN_PASSWORD,
-                                        horizon_url=self.url))
+            f.write(BILLING_CONF.format(
+                keystone_url=self.keystone_url,
+                admin_password=ADMIN_PASSWORD, horizon_url=self.url,
+                stripe_api_base=os.environ.get('CLEURA_LAB_STRIPE_API_BASE',
+                                               'http://127.0.0.1:12111')))
         self.install_plugin()
         self.manage('migrate', '--noinput')
         self.manage('compress', '--force')

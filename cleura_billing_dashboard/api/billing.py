@@ -15,8 +15,19 @@ from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import money
+from cleura_billing_dashboard.payments import base as payments_base
+from cleura_billing_dashboard.payments import providers
 
 STATUSES = models.STATUSES
+PAYABLE = (models.OUTSTANDING, models.OVERDUE)
+
+ProviderError = payments_base.ProviderError
+PaymentInProgress = payments_base.PaymentInProgress
+InvalidNotification = payments_base.InvalidNotification
+
+
+class NothingToPay(Exception):
+    """The invoice is paid, credited or a credit note."""
 
 
 class Invoice(base.APIResourceWrapper):
@@ -30,7 +41,7 @@ class Invoice(base.APIResourceWrapper):
 
     @property
     def is_payable(self):
-        return self.status in (models.OUTSTANDING, models.OVERDUE)
+        return self.status in PAYABLE
 
 
 def _project_id(request):
@@ -111,6 +122,9 @@ def invoice_get(request, number):
     } for payment in invoice.payments.order_by('created_at')]
     wrapped.display = {name: amount(getattr(invoice, name)) for name in (
         'net_total', 'vat_total', 'total', 'paid_amount', 'outstanding')}
+    # Paid beyond what is due: the customer's credit (0 when none).
+    wrapped.credit = max(-invoice.balance, 0)
+    wrapped.display['credit'] = amount(wrapped.credit)
     wrapped.rundown = [dict(row, net_amount=amount(row['net_amount']))
                        for row in _sum_by_product_and_region(lines)]
     return wrapped
@@ -141,3 +155,69 @@ def payment_details():
     seller = conf.get_conf().seller
     return {'bankgiro': seller.bankgiro, 'iban': seller.iban,
             'bic': seller.bic, 'name': seller.name}
+
+
+def _start_data(request, return_url='', cancel_url=''):
+    return payments_base.StartData(return_url=return_url,
+                                   cancel_url=cancel_url,
+                                   locale=user_locale(request))
+
+
+def payment_methods(request, invoice):
+    """The enabled payment methods for ``invoice`` (from ``invoice_get``).
+
+    A list of dicts in the configured order: ``name``, ``verbose_name``,
+    ``explanation``, ``icon``, ``redirects`` and ``submit_label``; a method
+    that does not redirect also has ``details``, the ``(label, value)``
+    pairs the customer pays with (bank details and reference).
+    """
+    methods = []
+    for provider in providers.enabled_providers():
+        method = {'name': provider.name,
+                  'verbose_name': provider.verbose_name,
+                  'explanation': provider.explanation,
+                  'icon': provider.icon,
+                  'redirects': provider.redirects,
+                  'submit_label': provider.submit_label}
+        if not provider.redirects:
+            action = provider.start(invoice._apiresource,
+                                    invoice.outstanding,
+                                    _start_data(request))
+            method['details'] = list(action.details)
+        methods.append(method)
+    return methods
+
+
+def payment_start(request, number, method, return_url, cancel_url):
+    """Start paying what is outstanding of the project's invoice ``number``.
+
+    Returns the provider's action (``payments.base.Redirect`` or
+    ``ShowDetails``). Raises ``Http404`` for an invoice of another project,
+    ``NothingToPay`` when nothing is outstanding, ``LookupError`` for a
+    method that is not enabled, ``ProviderError`` (a message for the user)
+    when the provider fails. Nothing is marked paid here.
+    """
+    invoice = _invoice(_project_id(request), number)
+    if invoice.status not in PAYABLE:
+        raise NothingToPay(number)
+    provider = providers.get_provider(method)
+    return provider.start(invoice, invoice.outstanding,
+                          _start_data(request, return_url, cancel_url))
+
+
+def payment_notification(provider_name, body, headers):
+    """Hand a provider's notification (webhook) to the enabled provider.
+
+    ``body`` is the raw request body, ``headers`` the request headers.
+    Returns a ``payments.base.NotificationResult``. Raises ``Http404``
+    when no enabled provider of that name takes notifications and
+    ``InvalidNotification`` when it is not authentic or not readable.
+    """
+    try:
+        provider = providers.get_provider(provider_name)
+    except LookupError:
+        raise http.Http404
+    try:
+        return provider.handle_notification(body, headers)
+    except payments_base.NotificationNotSupported:
+        raise http.Http404

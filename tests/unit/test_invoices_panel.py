@@ -116,6 +116,15 @@ class InvoicesPanelTests(test.TestCase):
         self.assertContains(res, 'paid-in-full')
         self.assertContains(res, 'SEK556.00')
 
+    def test_detail_shows_an_overpayment_as_credit(self):
+        ledger.record_payment(self.outstanding,
+                              self.outstanding.total + 100,
+                              provider='manual', reference='too-much')
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[self.outstanding.number]))
+        self.assertContains(res, '<dt>Credit</dt>')
+        self.assertContains(res, 'SEK100.00')
+
     def test_pay_modal_shows_the_dues_and_bank_transfer(self):
         res = self.client.get(reverse('horizon:identity:invoices:pay',
                                       args=[self.overdue.number]))

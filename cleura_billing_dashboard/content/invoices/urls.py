@@ -12,4 +12,5 @@ urlpatterns = [
     re_path(r'^%s/download/$' % NUMBER, views.DownloadView.as_view(),
             name='download'),
     re_path(r'^%s/pay/$' % NUMBER, views.PayView.as_view(), name='pay'),
+    re_path(r'^%s/paid/$' % NUMBER, views.PaidView.as_view(), name='paid'),
 ]

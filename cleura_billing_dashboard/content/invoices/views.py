@@ -1,6 +1,7 @@
 import csv
 
 from django import http
+from django.urls import reverse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from openstack_dashboard import policy
 
 from cleura_billing_dashboard.api import billing
 from cleura_billing_dashboard.content.invoices import filters
+from cleura_billing_dashboard.content.invoices import forms as inv_forms
 from cleura_billing_dashboard.content.invoices import tables as inv_tables
 
 INDEX_URL = reverse_lazy('horizon:identity:invoices:index')
@@ -155,15 +157,27 @@ class CsvView(views.APIView):
         return response
 
 
-class PayView(PolicyMixin, forms.ModalFormMixin, views.HorizonTemplateView):
-    """The dues of an outstanding invoice and how to pay them."""
+class PayView(PolicyMixin, forms.ModalFormView):
+    """The dues of an outstanding invoice and how to pay them.
+
+    ``billing:invoice:pay`` is checked for the GET and the POST alike; an
+    invoice of another project is a 404, one with nothing left to pay
+    sends the user back to the list with a message. Submitting starts the
+    chosen provider's payment and sends the browser to its page.
+    """
 
     policy_rules = inv_tables.POLICY_PAY
+    form_class = inv_forms.PayForm
+    form_id = 'pay_invoice_form'
+    modal_id = 'pay_invoice_modal'
     template_name = 'identity/invoices/pay.html'
     page_title = _("Pay invoice {{ invoice.number }}")
+    success_url = INDEX_URL
+    cancel_url = INDEX_URL
+    cancel_label = _("Close")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    @memoized.memoized_method
+    def get_object(self):
         try:
             invoice = billing.invoice_get(self.request, self.kwargs['number'])
         except http.Http404:
@@ -176,7 +190,66 @@ class PayView(PolicyMixin, forms.ModalFormMixin, views.HorizonTemplateView):
             messages.info(self.request, _('Invoice %s has nothing left to '
                                           'pay.') % invoice.number)
             raise exceptions.Http302(INDEX_URL)
+        return invoice
+
+    @memoized.memoized_method
+    def get_methods(self):
+        try:
+            return billing.payment_methods(self.request, self.get_object())
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to list the payment methods.'))
+            return []
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs['number'] = self.get_object().number
+        kwargs['methods'] = self.get_methods()
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        invoice = self.get_object()
+        methods = self.get_methods()
+        redirecting = [method for method in methods if method['redirects']]
         context['invoice'] = invoice
-        context['bank'] = billing.payment_details()
-        context['cancel_url'] = INDEX_URL
+        context['methods'] = methods
+        context['can_submit'] = bool(redirecting)
+        if len(redirecting) == 1:
+            context['submit_label'] = redirecting[0]['submit_label']
+        else:
+            context['submit_label'] = _("Continue to payment")
+        context['submit_url'] = reverse('horizon:identity:invoices:pay',
+                                        args=[invoice.number])
+        return context
+
+
+class PaidView(PolicyMixin, views.HorizonTemplateView):
+    """Where a payment provider sends the customer back after paying.
+
+    It only shows the invoice's status: payments are recorded from the
+    provider's own notification, never from this page.
+    """
+
+    policy_rules = inv_tables.POLICY_PAY
+    template_name = 'identity/invoices/pay_return.html'
+    page_title = _("Payment of invoice {{ invoice.number }}")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            invoice = billing.invoice_get(self.request, self.kwargs['number'])
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the invoice.'),
+                              redirect=INDEX_URL)
+        context['invoice'] = invoice
+        context['is_settled'] = not invoice.is_payable
+        context['status_display'] = dict(
+            inv_tables.STATUS_DISPLAY_CHOICES)[invoice.status]
+        context['detail_url'] = reverse('horizon:identity:invoices:detail',
+                                        args=[invoice.number])
+        context['url'] = INDEX_URL
         return context

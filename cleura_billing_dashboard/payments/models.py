@@ -1,0 +1,82 @@
+"""What the payment providers were asked and what they reported.
+
+* ``CheckoutSession``: a hosted payment page opened at a provider for one
+  invoice and amount. ``(provider, session_id)`` is unique; a session that
+  is still open is reused instead of opening another one.
+* ``Notification``: one provider notification (webhook event).
+  ``(provider, event_id)`` is unique and the row is written in the same
+  transaction as its effect, so an event redelivered any number of times
+  has its effect once. ``outcome`` and ``detail`` say what became of it;
+  rejected notifications are the operator's to look at.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cleura_billing_dashboard.billing.models import AMOUNT
+from cleura_billing_dashboard.billing.models import Invoice
+
+
+class CheckoutSession(models.Model):
+    """A hosted payment page opened for ``amount`` of ``invoice``."""
+
+    OPEN = 'open'
+    COMPLETE = 'complete'
+    EXPIRED = 'expired'
+    STATUSES = ((OPEN, _('Open')), (COMPLETE, _('Complete')),
+                (EXPIRED, _('Expired')))
+
+    provider = models.CharField(max_length=32)
+    session_id = models.CharField(max_length=255)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT,
+                                related_name='+')
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3)
+    url = models.URLField(max_length=2000)
+    status = models.CharField(max_length=16, choices=STATUSES, default=OPEN)
+    idempotency_key = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ['created_at', 'pk']
+        constraints = [
+            models.UniqueConstraint(fields=['provider', 'session_id'],
+                                    name='cleura_checkout_session_once'),
+        ]
+        indexes = [
+            models.Index(fields=['invoice', 'status'],
+                         name='cleura_checkout_invoice'),
+        ]
+
+    def __str__(self):
+        return '%s %s' % (self.provider, self.session_id)
+
+
+class Notification(models.Model):
+    """One provider notification, recorded once with what became of it."""
+
+    RECORDED = 'recorded'
+    CREDIT = 'credit'
+    REJECTED = 'rejected'
+    IGNORED = 'ignored'
+    UPDATED = 'updated'
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=128)
+    invoice_number = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    detail = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ['received_at', 'pk']
+        constraints = [
+            models.UniqueConstraint(fields=['provider', 'event_id'],
+                                    name='cleura_notification_once'),
+        ]
+
+    def __str__(self):
+        return '%s %s' % (self.provider, self.event_id)

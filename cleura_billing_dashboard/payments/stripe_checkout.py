@@ -1,0 +1,362 @@
+"""Card payments through Stripe Checkout, settled only by Stripe's webhook.
+
+``start()`` opens, or reuses, one Checkout Session per invoice and amount:
+the create request's idempotency key is derived from the invoice number,
+amount, currency and how many sessions for them ended before, and the
+session is stored (``models.CheckoutSession``), so concurrent or repeated
+Pay clicks, on any Horizon node, end on the same Stripe page. Coming back
+from Stripe marks nothing paid.
+
+``handle_notification()`` verifies Stripe's signature on the raw body,
+records each event id once (``models.Notification``, in the transaction of
+its effect) and, with the session and invoice rows locked, checks the
+invoice, currency and amount against the stored session before it records
+the payment (provider ``stripe``, reference: the PaymentIntent, else the
+session id). A mismatch records nothing, is logged as an error and kept as
+a rejected notification for the operator.
+"""
+
+import datetime
+import decimal
+import logging
+from urllib import parse
+
+from django.db import IntegrityError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+import stripe
+
+from cleura_billing_dashboard.billing.models import Invoice
+from cleura_billing_dashboard.billing.models import Payment
+from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import money
+from cleura_billing_dashboard.payments import base
+from cleura_billing_dashboard.payments.models import CheckoutSession
+from cleura_billing_dashboard.payments.models import Notification
+from cleura_billing_dashboard.payments import settle
+
+LOG = logging.getLogger(__name__)
+NAME = 'stripe'
+SIGNATURE_HEADER = 'Stripe-Signature'
+
+COMPLETED = 'checkout.session.completed'
+ASYNC_SUCCEEDED = 'checkout.session.async_payment_succeeded'
+ASYNC_FAILED = 'checkout.session.async_payment_failed'
+EXPIRED = 'checkout.session.expired'
+
+UNAVAILABLE = _('The card payment service cannot be reached right now; '
+                'nothing was charged. Please try again later, or pay by '
+                'bank transfer.')
+IN_PROGRESS = _('A card payment of this invoice is being processed; it '
+                'shows here once the card issuer confirms it.')
+
+
+def to_minor_units(amount, currency):
+    """``amount`` as Stripe's integer of minor units (12.50 -> 1250)."""
+    return int(money.quantize(amount, currency).scaleb(
+        money.minor_units(currency)))
+
+
+def from_minor_units(value, currency):
+    """Stripe's integer of minor units as a Decimal amount."""
+    return decimal.Decimal(int(value)).scaleb(-money.minor_units(currency))
+
+
+def client():
+    """A ``stripe.StripeClient`` for the configured key and API base."""
+    options = conf.get_conf().stripe
+    return stripe.StripeClient(
+        options.api_key,
+        base_addresses={'api': options.api_base},
+        max_network_retries=options.max_network_retries,
+        http_client=stripe.new_default_http_client(timeout=options.timeout))
+
+
+def idempotency_key(invoice, amount, generation):
+    """The create key of the ``generation``-th session for ``amount``."""
+    return 'cleura-billing-checkout-%s-%s-%s-%d' % (
+        invoice.number, money.quantize(amount, invoice.currency),
+        invoice.currency, generation)
+
+
+def _rebase(url, base_url):
+    if not base_url:
+        return url
+    parts = parse.urlsplit(url)
+    return base_url.rstrip('/') + parse.urlunsplit(
+        ('', '', parts.path, parts.query, parts.fragment))
+
+
+def _timestamp(value):
+    if not value:
+        return None
+    return datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+
+
+def _reference(session):
+    return session.get('payment_intent') or session['id']
+
+
+class StripeCheckout(base.PaymentProvider):
+    name = NAME
+    verbose_name = _('Card')
+    explanation = _('Pay by card on Stripe\'s secure payment page. The '
+                    'invoice shows as paid as soon as Stripe confirms the '
+                    'payment, usually within a minute.')
+    icon = 'credit-card'
+    redirects = True
+    submit_label = _('Pay by card')
+
+    def is_available(self):
+        """Offered only with an API key and a webhook secret."""
+        options = conf.get_conf().stripe
+        return bool(options.api_key and options.webhook_secret)
+
+    def start(self, invoice, amount, data):
+        """``Redirect`` to the invoice's open Checkout Session for ``amount``.
+
+        Raises ``PaymentInProgress`` while a card payment of the invoice
+        awaits Stripe's confirmation, ``ProviderError`` when Stripe fails
+        (logged; the session, if Stripe made one, is reused next time).
+        """
+        amount = money.quantize(amount, invoice.currency)
+        if Payment.objects.filter(invoice=invoice, provider=NAME,
+                                  state=Payment.PENDING).exists():
+            raise base.PaymentInProgress(IN_PROGRESS)
+        try:
+            session = self._session_for(client(), invoice, amount, data)
+        except stripe.StripeError as e:
+            LOG.error('Stripe did not open a Checkout Session for invoice '
+                      '%s: %s', invoice.number, e)
+            raise base.ProviderError(UNAVAILABLE)
+        return base.Redirect(session.url)
+
+    def _session_for(self, api, invoice, amount, data):
+        sessions = CheckoutSession.objects.filter(provider=NAME,
+                                                  invoice=invoice)
+        for stored in sessions.filter(status=CheckoutSession.OPEN):
+            remote = api.v1.checkout.sessions.retrieve(
+                stored.session_id).to_dict()
+            if remote['status'] == 'open':
+                if (stored.amount, stored.currency) == (amount,
+                                                        invoice.currency):
+                    return stored
+                # The outstanding amount changed: this page must not be
+                # paid any more.
+                self._expire(api, stored)
+            else:
+                _set_status(stored, remote['status'])
+                # Paid (or paying by a delayed method), but Stripe's event
+                # has not arrived yet: a new page could take the money twice.
+                if (remote['status'] == 'complete' and
+                        not Payment.objects.filter(
+                            provider=NAME,
+                            provider_reference=_reference(remote)).exists()):
+                    raise base.PaymentInProgress(IN_PROGRESS)
+        generation = sessions.filter(amount=amount,
+                                     currency=invoice.currency).exclude(
+            status=CheckoutSession.OPEN).count()
+        key = idempotency_key(invoice, amount, generation)
+        remote = api.v1.checkout.sessions.create(
+            self._params(invoice, amount, data),
+            {'idempotency_key': key}).to_dict()
+        stored, _created = CheckoutSession.objects.get_or_create(
+            provider=NAME, session_id=remote['id'], defaults={
+                'invoice': invoice, 'amount': amount,
+                'currency': invoice.currency, 'url': remote['url'],
+                'status': CheckoutSession.OPEN, 'idempotency_key': key,
+                'expires_at': _timestamp(remote.get('expires_at'))})
+        return stored
+
+    def _params(self, invoice, amount, data):
+        # Nothing here may depend on the time or the customer's language:
+        # the same idempotency key must come with the same parameters.
+        options = conf.get_conf().stripe
+        with translation.override(invoice.language):
+            description = str(_('Invoice %s') % invoice.number)
+        metadata = {'invoice_number': invoice.number,
+                    'project_id': invoice.project_id}
+        return {
+            'mode': 'payment',
+            'payment_method_types': list(options.payment_method_types),
+            'line_items': [{
+                'quantity': 1,
+                'price_data': {
+                    'currency': invoice.currency.lower(),
+                    'unit_amount': to_minor_units(amount, invoice.currency),
+                    'product_data': {'name': description},
+                },
+            }],
+            'client_reference_id': invoice.number,
+            'metadata': metadata,
+            'payment_intent_data': {'description': description,
+                                    'metadata': metadata},
+            'success_url': _rebase(data.return_url, options.return_url_base),
+            'cancel_url': _rebase(data.cancel_url, options.return_url_base),
+            'locale': 'auto',
+        }
+
+    def _expire(self, api, stored):
+        try:
+            api.v1.checkout.sessions.expire(stored.session_id)
+        except stripe.StripeError as e:
+            # Paying it anyway leaves a credit, which is reported.
+            LOG.warning('Stripe did not expire Checkout Session %s of '
+                        'invoice %s: %s', stored.session_id,
+                        stored.invoice_id, e)
+        _set_status(stored, CheckoutSession.EXPIRED)
+
+    def handle_notification(self, body, headers):
+        """Verify and handle one Stripe webhook event (see the module doc).
+
+        Raises ``InvalidNotification`` for a missing, forged or expired
+        signature or an unreadable body; nothing is recorded then.
+        """
+        options = conf.get_conf().stripe
+        if not options.webhook_secret:
+            raise base.InvalidNotification('[stripe] webhook_secret is not '
+                                           'configured')
+        try:
+            event = stripe.Webhook.construct_event(
+                body, headers.get(SIGNATURE_HEADER), options.webhook_secret,
+                tolerance=options.webhook_tolerance,
+                api_key=options.api_key)
+        except stripe.SignatureVerificationError as e:
+            raise base.InvalidNotification(str(e))
+        except ValueError as e:
+            raise base.InvalidNotification('unreadable event: %s' % e)
+        event = event.to_dict()
+        session = (event.get('data') or {}).get('object') or {}
+        if not (event.get('id') and event.get('type') and
+                session.get('id')):
+            raise base.InvalidNotification('incomplete event')
+        return handle_event(event)
+
+
+def _set_status(stored, status):
+    if status in dict(CheckoutSession.STATUSES) and stored.status != status:
+        stored.status = status
+        stored.save(update_fields=['status', 'updated_at'])
+
+
+def handle_event(event):
+    """Apply one verified event (a dict) once: a ``NotificationResult``.
+
+    Event types other than the four checkout ones are ignored without a
+    trace. A database error rolls everything back, the event id included,
+    so Stripe's next delivery tries again.
+    """
+    handler = _HANDLERS.get(event['type'])
+    if handler is None:
+        return base.NotificationResult(Notification.IGNORED,
+                                       'event type not handled')
+    session = event['data']['object']
+    with transaction.atomic():
+        try:
+            # First statement of the transaction, so that on SQLite it
+            # takes the write lock at once and concurrent deliveries queue.
+            with transaction.atomic():
+                note = Notification.objects.create(
+                    provider=NAME, event_id=event['id'], type=event['type'])
+        except IntegrityError:
+            return base.NotificationResult('duplicate')
+        outcome, detail, number = handler(session)
+        note.outcome, note.detail, note.invoice_number = (outcome, detail,
+                                                          number)
+        note.save(update_fields=['outcome', 'detail', 'invoice_number'])
+    if outcome == Notification.REJECTED:
+        LOG.error('Stripe event %s (%s) for invoice %s was rejected: %s. '
+                  'Nothing was recorded; check the payment in Stripe.',
+                  event['id'], event['type'], number or '?', detail)
+    else:
+        LOG.info('Stripe event %s (%s) for invoice %s: %s %s', event['id'],
+                 event['type'], number or '?', outcome, detail)
+    return base.NotificationResult(outcome, detail)
+
+
+def _checked_session(session):
+    """``(stored session, invoice, problem)`` with both rows locked.
+
+    ``problem`` says why the event must not be recorded, else ''.
+    """
+    stored = (CheckoutSession.objects.select_for_update()
+              .filter(provider=NAME, session_id=session['id']).first())
+    if stored is None:
+        return None, None, 'session %s was not opened here' % session['id']
+    invoice = settle.lock_invoice(stored.invoice_id)
+    problems = []
+    metadata = session.get('metadata') or {}
+    number = metadata.get('invoice_number') or session.get(
+        'client_reference_id')
+    if number and number != invoice.number:
+        problems.append('it names invoice %s' % number)
+    currency = (session.get('currency') or '').upper()
+    if currency != invoice.currency or currency != stored.currency:
+        problems.append('currency %s, the invoice is in %s'
+                        % (currency or '?', invoice.currency))
+    elif session.get('amount_total') is None or from_minor_units(
+            session['amount_total'], currency) != stored.amount:
+        problems.append('amount %s, the session was opened for %s'
+                        % (session.get('amount_total'), stored.amount))
+    return stored, invoice, '; '.join(problems)
+
+
+def _record(session, state):
+    stored, invoice, problem = _checked_session(session)
+    if stored is None:
+        return Notification.IGNORED, problem, ''
+    if problem:
+        return Notification.REJECTED, problem, invoice.number
+    _set_status(stored, CheckoutSession.COMPLETE)
+    try:
+        recorded = settle.record_payment(
+            invoice.pk, stored.amount, provider=NAME,
+            reference=_reference(session), currency=invoice.currency,
+            state=state)
+    except ValueError as e:  # ledger.PaymentConflict: recorded otherwise
+        return Notification.REJECTED, str(e), invoice.number
+    detail = '%s %s %s' % (recorded.payment.state, recorded.payment.amount,
+                           invoice.currency)
+    if recorded.credit:
+        return (Notification.CREDIT,
+                detail + ', credit %s' % recorded.credit, invoice.number)
+    return Notification.RECORDED, detail, invoice.number
+
+
+def _completed(session):
+    status = session.get('payment_status')
+    if status == 'paid':
+        return _record(session, Payment.SETTLED)
+    if status == 'unpaid':  # a delayed method: wait for async_payment_*
+        return _record(session, Payment.PENDING)
+    return Notification.IGNORED, 'payment status %s' % status, ''
+
+
+def _async_succeeded(session):
+    return _record(session, Payment.SETTLED)
+
+
+def _async_failed(session):
+    return _record(session, Payment.FAILED)
+
+
+def _expired(session):
+    stored = (CheckoutSession.objects.select_for_update()
+              .filter(provider=NAME, session_id=session['id']).first())
+    if stored is None:
+        return (Notification.IGNORED,
+                'session %s was not opened here' % session['id'], '')
+    if stored.status == CheckoutSession.OPEN:
+        _set_status(stored, CheckoutSession.EXPIRED)
+    number = Invoice.objects.filter(pk=stored.invoice_id).values_list(
+        'number', flat=True).get()
+    return Notification.UPDATED, 'session %s' % stored.status, number
+
+
+_HANDLERS = {
+    COMPLETED: _completed,
+    ASYNC_SUCCEEDED: _async_succeeded,
+    ASYNC_FAILED: _async_failed,
+    EXPIRED: _expired,
+}
