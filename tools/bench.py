@@ -1,0 +1,197 @@
+"""Benchmarks: figures printed, not timed tests (``tox -e bench``).
+
+Starts the lab (real Keystone + Horizon with the plugin, as in the tests) in
+a temporary directory, fills the billing store, and measures against the
+running Horizon, each figure as a ratio within one run:
+
+1. the Invoices index of a project with 100,000 invoices vs one with 100;
+2. the Invoices index vs Horizon's own Settings page, same login;
+3. a PDF download vs rendering that PDF, and the render median of a
+   30-line invoice;
+4. issuing throughput for 1,000 projects, with 1 and with 2 processes.
+"""
+
+import argparse
+import datetime
+import decimal
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import lab
+
+BIG, SMALL = 'bench-big', 'bench-small'
+USERS = [(BIG, 'bench-big-reader', 'reader'),
+         (SMALL, 'bench-small-reader', 'reader')]
+
+
+def median_seconds(fn, runs):
+    fn()  # warm caches and connections first
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def get_ok(session, url):
+    def fetch():
+        res = session.get(url, timeout=120)
+        res.raise_for_status()
+        return res
+    return fetch
+
+
+def lines(count):
+    return [{'product': 'compute.flavor-%d' % (i % 7),
+             'description': 'Instance %d (Stockholm, Göteborg)' % i,
+             'region': ('Sto2', 'Kna1', 'Fra1')[i % 3],
+             'quantity': '744', 'unit': 'h', 'unit_price': '0.4512',
+             'vat_rate': '25'} for i in range(count)]
+
+
+def django_setup(horizon):
+    os.environ.update(horizon.env)
+    import django
+    django.setup()
+
+
+def fill_invoices(project_id, count, year):
+    """``count`` issued invoices for ``project_id`` with a small stored PDF.
+
+    Numbering and storage go through the domain; the PDF is one shared
+    rendering, since only the listing's cost is measured with these.
+    """
+    from django.db import transaction
+
+    from cleura_billing_dashboard.billing import models
+    from cleura_billing_dashboard.billing import numbering
+
+    prefix = 'B%s-%s-' % (year, project_id[:6])
+    numbering.ensure_series(prefix)
+    pdf = b'%PDF-1.4 bench'
+    day = datetime.date(year, 1, 1)
+    one = decimal.Decimal('1.00')
+    with transaction.atomic():
+        for i in range(count):
+            issue_date = day + datetime.timedelta(days=i // 300)
+            invoice = models.Invoice(
+                project_id=project_id, type=models.Invoice.INVOICE,
+                number=numbering.next_number(prefix), currency='SEK',
+                issue_date=issue_date,
+                due_date=issue_date + datetime.timedelta(days=30),
+                # A distinct period per invoice: one invoice per period.
+                period_start=datetime.date(1000, 1, 1) +
+                datetime.timedelta(days=i),
+                period_end=datetime.date(1000, 1, 1) +
+                datetime.timedelta(days=i),
+                seller={}, buyer={'name': project_id},
+                net_total=one, vat_total=decimal.Decimal('0.25'),
+                total=decimal.Decimal('1.25'), payment_reference='',
+                pdf=pdf, pdf_sha256='0' * 64)
+            invoice.store([models.InvoiceLine(
+                product='p', description='d', region='r',
+                quantity=one, unit='h', unit_price=one,
+                vat_rate=decimal.Decimal(25), net_amount=one)])
+
+
+def bench_listing(the_lab, projects, runs):
+    fill_invoices(projects[BIG].id, 100000, 2001)
+    fill_invoices(projects[SMALL].id, 100, 2001)
+    big = the_lab.login('bench-big-reader')
+    small = the_lab.login('bench-small-reader')
+    url = the_lab.url + '/identity/invoices/'
+    t_big = median_seconds(get_ok(big, url), runs)
+    t_small = median_seconds(get_ok(small, url), runs)
+    t_settings = median_seconds(get_ok(big, the_lab.url + '/settings/'),
+                                runs)
+    print('1. Invoices index, 100,000 vs 100 invoices: %.0f ms / %.0f ms '
+          '= %.2f (target <= 1.2)' % (t_big * 1e3, t_small * 1e3,
+                                      t_big / t_small))
+    print('2. Invoices index vs Horizon Settings page: %.0f ms / %.0f ms '
+          '= %.2f (target <= 1.1)' % (t_big * 1e3, t_settings * 1e3,
+                                      t_big / t_settings))
+
+
+def bench_pdf(the_lab, projects, runs, workdir):
+    from cleura_billing_dashboard.billing import models
+    from cleura_billing_dashboard import pdf
+
+    usage = os.path.join(workdir, 'pdf-usage.json')
+    with open(usage, 'w') as f:
+        json.dump({'projects': [{'project_id': projects[SMALL].id,
+                                 'lines': lines(30)}]}, f)
+    the_lab.horizon.manage('billing_issue', '--usage', usage,
+                           '--period', '2026-01')
+    invoice = models.Invoice.objects.get(project_id=projects[SMALL].id,
+                                         period_start='2026-01-01')
+    document = invoice.as_document()
+    t_render = median_seconds(
+        lambda: pdf.render_invoice_pdf(document, invoice.language), runs)
+    session = the_lab.login('bench-small-reader')
+    download = '%s/identity/invoices/%s/download/' % (
+        the_lab.url, invoice.number)
+    t_download = median_seconds(get_ok(session, download), runs)
+    print('3. PDF download vs render (30 lines): %.1f ms / %.1f ms = %.2f '
+          '(target <= 0.1); render median %.0f ms (target <= 120 ms)'
+          % (t_download * 1e3, t_render * 1e3, t_download / t_render,
+             t_render * 1e3))
+
+
+def bench_issuing(the_lab, workdir, projects_count):
+    results = []
+    for processes in (1, 2):
+        period = '2025-%02d' % processes
+        parts = [[] for _ in range(processes)]
+        for i in range(projects_count):
+            parts[i % processes].append(
+                {'project_id': 'bench-issue-%04d' % i, 'lines': lines(5)})
+        files = []
+        for n, part in enumerate(parts):
+            path = os.path.join(workdir, 'issue-%d-%d.json' % (processes, n))
+            with open(path, 'w') as f:
+                json.dump({'projects': part}, f)
+            files.append(path)
+        start = time.perf_counter()
+        children = [subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), 'django-admin'),
+             'billing_issue', '--usage', path, '--period', period],
+            env=the_lab.horizon.env, stdout=subprocess.DEVNULL)
+            for path in files]
+        if any(child.wait() for child in children):
+            raise RuntimeError('billing_issue failed')
+        elapsed = time.perf_counter() - start
+        results.append((processes, projects_count / elapsed))
+    for processes, rate in results:
+        print('4. Issuing %d projects with %d process(es): %.1f invoices/s'
+              % (projects_count, processes, rate))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--runs', type=int, default=15)
+    parser.add_argument('--projects', type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix='cleura-bench-') as workdir:
+        keystone, horizon = lab.start_lab(workdir, lab.free_port(),
+                                          lab.free_port(), users=USERS)
+        try:
+            the_lab = lab.Lab(keystone, horizon)
+            projects = {p.name: p for p in
+                        keystone.admin_client().projects.list()}
+            django_setup(horizon)
+            bench_listing(the_lab, projects, args.runs)
+            bench_pdf(the_lab, projects, args.runs, workdir)
+            bench_issuing(the_lab, workdir, args.projects)
+        finally:
+            horizon.stop()
+            keystone.stop()
+
+
+if __name__ == '__main__':
+    main()
