@@ -61,6 +61,21 @@ class IndexView(tables.DataTableView):
         return invoices
 
 
+def invoice_or_redirect(request, number):
+    """The project's invoice ``number`` with its lines and payments.
+
+    Another project's invoice stays a 404; a failing store sends the user
+    back to the list with Horizon's error message.
+    """
+    try:
+        return billing.invoice_get(request, number)
+    except http.Http404:
+        raise
+    except Exception:
+        exceptions.handle(request, _('Unable to retrieve the invoice.'),
+                          redirect=INDEX_URL)
+
+
 class PolicyMixin(object):
     """Refuse the view unless the plugin's ``policy_rules`` allow the user.
 
@@ -82,14 +97,7 @@ class DetailView(PolicyMixin, views.HorizonTemplateView):
 
     @memoized.memoized_method
     def get_object(self):
-        try:
-            return billing.invoice_get(self.request, self.kwargs['number'])
-        except http.Http404:
-            raise
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the invoice.'),
-                              redirect=INDEX_URL)
+        return invoice_or_redirect(self.request, self.kwargs['number'])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -178,14 +186,7 @@ class PayView(PolicyMixin, forms.ModalFormView):
 
     @memoized.memoized_method
     def get_object(self):
-        try:
-            invoice = billing.invoice_get(self.request, self.kwargs['number'])
-        except http.Http404:
-            raise
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the invoice.'),
-                              redirect=INDEX_URL)
+        invoice = invoice_or_redirect(self.request, self.kwargs['number'])
         if not invoice.is_payable:
             messages.info(self.request, _('Invoice %s has nothing left to '
                                           'pay.') % invoice.number)
@@ -237,14 +238,7 @@ class PaidView(PolicyMixin, views.HorizonTemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        try:
-            invoice = billing.invoice_get(self.request, self.kwargs['number'])
-        except http.Http404:
-            raise
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the invoice.'),
-                              redirect=INDEX_URL)
+        invoice = invoice_or_redirect(self.request, self.kwargs['number'])
         context['invoice'] = invoice
         context['is_settled'] = not invoice.is_payable
         context['status_display'] = dict(
