@@ -29,6 +29,7 @@ from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import models
+from tests.unit import helpers
 
 ATTRIBUTE = document.ATTRIBUTE
 POLICY_ON = override_settings(
@@ -83,7 +84,7 @@ class FakeKeystone(object):
         return self.projects.stored.get(project_id, {}).get(ATTRIBUTE)
 
 
-class FakeKeystoneMixin(object):
+class FakeKeystoneMixin(helpers.RoleMixin):
     """Both of the facade's Keystone clients answered by one FakeKeystone."""
 
     def setUp(self):
@@ -102,14 +103,6 @@ class FakeKeystoneMixin(object):
     def seed(self, doc):
         self.keystone.projects.stored.setdefault(
             self.tenant.id, {})[ATTRIBUTE] = copy.deepcopy(doc)
-
-    def as_role(self, role):
-        self.setActiveUser(id=self.user.id, token=self.token,
-                           username=self.user.name,
-                           tenant_id=self.tenant.id,
-                           service_catalog=self.service_catalog,
-                           authorized_tenants=self.tenants.list(),
-                           roles=[{'name': role}])
 
 
 def user_request(test_case):

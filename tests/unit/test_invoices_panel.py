@@ -15,6 +15,7 @@ from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard import usage
+from tests.unit import helpers
 
 INDEX_URL = reverse('horizon:identity:invoices:index')
 TODAY = datetime.date.today()
@@ -193,22 +194,14 @@ class InvoicesPanelTests(test.TestCase):
 
 
 @POLICY_ON
-class InvoicesPolicyTests(test.TestCase):
+class InvoicesPolicyTests(helpers.RoleMixin, test.TestCase):
 
     def setUp(self):
         super().setUp()
         self.invoice = issue_for(self.tenant.id, '2026-03')
 
-    def _as(self, role):
-        self.setActiveUser(id=self.user.id, token=self.token,
-                           username=self.user.name,
-                           tenant_id=self.tenant.id,
-                           service_catalog=self.service_catalog,
-                           authorized_tenants=self.tenants.list(),
-                           roles=[{'name': role}])
-
     def test_a_reader_lists_and_downloads_but_cannot_pay(self):
-        self._as('reader')
+        self.as_role('reader')
         res = self.client.get(INDEX_URL)
         self.assertEqual(200, res.status_code)
         pay = reverse('horizon:identity:invoices:pay',
@@ -220,12 +213,12 @@ class InvoicesPolicyTests(test.TestCase):
         self.assertNotEqual(200, self.client.get(pay).status_code)
 
     def test_a_member_may_pay(self):
-        self._as('member')
+        self.as_role('member')
         res = self.client.get(INDEX_URL)
         self.assertContains(res, reverse('horizon:identity:invoices:pay',
                                          args=[self.invoice.number]))
 
     def test_no_role_no_panel(self):
-        self._as('some-other-role')
+        self.as_role('some-other-role')
         res = self.client.get(INDEX_URL)
         self.assertNotEqual(200, res.status_code)

@@ -8,6 +8,7 @@ from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.payments.models import CheckoutSession
 from tests import stripe_standin
+from tests.unit import helpers
 from tests.unit.test_invoices_panel import issue_for
 
 INDEX_URL = reverse('horizon:identity:invoices:index')
@@ -16,20 +17,13 @@ POLICY_ON = override_settings(
 
 
 @POLICY_ON
-class PayPolicyTests(stripe_standin.StandInMixin, test.TestCase):
+class PayPolicyTests(helpers.RoleMixin, stripe_standin.StandInMixin,
+                     test.TestCase):
 
     def setUp(self):
         super().setUp()
         self.invoice = issue_for(self.tenant.id, '2026-03')
         self.other = issue_for('another-project', '2026-03')
-
-    def _as(self, role):
-        self.setActiveUser(id=self.user.id, token=self.token,
-                           username=self.user.name,
-                           tenant_id=self.tenant.id,
-                           service_catalog=self.service_catalog,
-                           authorized_tenants=self.tenants.list(),
-                           roles=[{'name': role}])
 
     def urls(self, invoice):
         return {name: reverse('horizon:identity:invoices:' + name,
@@ -47,7 +41,7 @@ class PayPolicyTests(stripe_standin.StandInMixin, test.TestCase):
         }
 
     def test_a_reader_is_refused_every_step_and_sees_no_pay_action(self):
-        self._as('reader')
+        self.as_role('reader')
         urls = self.urls(self.invoice)
         index = self.client.get(INDEX_URL)
         self.assertEqual(200, index.status_code)
@@ -61,7 +55,7 @@ class PayPolicyTests(stripe_standin.StandInMixin, test.TestCase):
         self.assertFalse(CheckoutSession.objects.exists())
 
     def test_a_member_may_take_every_step(self):
-        self._as('member')
+        self.as_role('member')
         urls = self.urls(self.invoice)
         self.assertContains(self.client.get(INDEX_URL), urls['pay'])
         self.assertContains(self.client.get(urls['detail']), urls['pay'])
@@ -71,14 +65,14 @@ class PayPolicyTests(stripe_standin.StandInMixin, test.TestCase):
 
     def test_another_projects_invoice_is_404_at_every_step(self):
         for role in ('member', 'manager', 'admin'):
-            self._as(role)
+            self.as_role(role)
             self.assertEqual({'get': 404, 'post': 404, 'paid': 404},
                              self.visit(self.other), role)
         self.assertEqual({}, self.standin.sessions)
         self.assertFalse(CheckoutSession.objects.exists())
 
     def test_no_role_no_pay(self):
-        self._as('some-other-role')
+        self.as_role('some-other-role')
         self.assertEqual({'get': 403, 'post': 403, 'paid': 403},
                          self.visit(self.invoice))
         self.assertEqual({}, self.standin.sessions)
