@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,7 +38,12 @@ def toggle(email, role):
 
 
 def wait_until(driver, condition, timeout=60):
-    return WebDriverWait(driver, timeout).until(condition)
+    # The page reloads under the condition: a row found just before the
+    # reload is stale by the time its text is read; look again.
+    return WebDriverWait(
+        driver, timeout,
+        ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition)
 
 
 def click_and_reload(driver, locator):
