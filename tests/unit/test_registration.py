@@ -25,8 +25,9 @@ class RegistrationTests(test.TestCase):
 
     def test_account_settings_panel_is_in_settings_dashboard(self):
         settings_dash = horizon.get_dashboard('settings')
-        self.assertIn('account',
-                      [panel.slug for panel in settings_dash.get_panels()])
+        # Beside User Settings, not in a group of its own ("Other").
+        self.assertIn('account', [panel.slug for panel in
+                                  settings_dash.get_panel_group('default')])
 
     def test_user_menu_has_account_settings_once(self):
         urls = [link['url'] for link in settings.USER_MENU_LINKS]
