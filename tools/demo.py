@@ -20,6 +20,9 @@ STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
 
 def port_is_free(port):
     with socket.socket() as sock:
+        # As the servers do: connections of the last run in TIME_WAIT must
+        # not make a free port look taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(('127.0.0.1', port))
         except OSError:
