@@ -4,6 +4,12 @@ Keystone on http://127.0.0.1:5000/v3, Horizon on http://127.0.0.1:8000.
 State lives in .demo/ beside this repository and is reused by the next run;
 delete it for a fresh start. Runs until Ctrl-C or SIGTERM, then stops every
 process it started.
+
+There is no mail server or Stripe account here, so the demo runs the test
+suite's loopback stand-ins: mail the plugin sends (invoices, verification
+codes) is written to .demo/mail/ and announced on the console, and "Pay by
+card" goes to a stand-in checkout page whose Pay button notifies Horizon's
+webhook as Stripe would.
 """
 
 import argparse
@@ -12,10 +18,35 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 import lab
 
+sys.path.insert(0, lab.REPO_ROOT)
+from tests import smtp  # noqa: E402
+from tests import stripe_standin  # noqa: E402
+
 STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
+
+
+class MailDrop(smtp.SmtpServer):
+    """The SMTP stand-in, keeping each mail as a file a person can open."""
+
+    def __init__(self, port, folder):
+        super().__init__(port)
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        name = '%s-%s.eml' % (time.strftime('%Y%m%d-%H%M%S'),
+                              len(self.received))
+        path = os.path.join(self.folder, name)
+        with open(path, 'wb') as f:
+            f.write(envelope.original_content or envelope.content)
+        print('Mail to %s: %s' % (', '.join(envelope.rcpt_tos), path),
+              flush=True)
+        return answer
 
 
 def port_is_free(port):
@@ -48,18 +79,32 @@ def main():
 
     print('Starting Keystone and Horizon (state in %s) ...' % args.state_dir,
           flush=True)
-    keystone, horizon = lab.start_lab(args.state_dir, args.keystone_port,
-                                      args.horizon_port)
+    mail = MailDrop(lab.free_port(), os.path.join(args.state_dir, 'mail'))
+    mail.start()
+    stripe = stripe_standin.StripeStandIn(lab.free_port()).start()
+    os.environ['CLEURA_LAB_STRIPE_API_BASE'] = stripe.url
+    try:
+        keystone, horizon = lab.start_lab(
+            args.state_dir, args.keystone_port, args.horizon_port,
+            smtp_port=mail.port)
+    except BaseException:
+        stripe.stop()
+        mail.stop()
+        raise
+    stripe.webhook_url = horizon.url + stripe_standin.WEBHOOK_PATH
     try:
         for line in lab.load_demo_data(keystone, horizon):
             print(line, flush=True)
-        print(READY.format(url=horizon.url, keystone=keystone.url),
+        print(READY.format(url=horizon.url, keystone=keystone.url,
+                           mail=mail.folder),
               flush=True)
         stop.wait()
         print('Stopping ...', flush=True)
     finally:
         horizon.stop()
         keystone.stop()
+        stripe.stop()
+        mail.stop()
     return 0
 
 
@@ -72,6 +117,8 @@ The demo is ready: {url}  (Keystone: {keystone})
   carol   demo      acme     reader
   dave    demo      globex   manager
   admin   admin     admin    admin
+
+Mail goes to {mail}; card payments to a Stripe stand-in.
 
 Press Ctrl-C to stop.
 """

@@ -446,7 +446,28 @@ def load_demo_data(keystone, horizon):
     finds everything issued and issues nothing twice.
     """
     ks = keystone.admin_client()
-    ids = [ks.projects.list(name=name, domain='default')[0].id
-           for name in ('acme', 'globex')]
-    result = horizon.manage('billing_demo_data', *ids)
+    projects = [ks.projects.list(name=name, domain='default')[0]
+                for name in ('acme', 'globex')]
+    for project in projects:
+        ensure_billing_account(ks, project)
+    result = horizon.manage('billing_demo_data',
+                            *[project.id for project in projects])
     return result.stdout.splitlines()
+
+
+def ensure_billing_account(ks, project):
+    """A billing account with one verified Billing address, unless set."""
+    from cleura_billing_dashboard.account import document
+    if getattr(project, document.ATTRIBUTE, None):
+        return
+    doc = document.new_document()
+    doc['revision'] = 1
+    doc['customer'].update(name='%s AB' % project.name.capitalize(),
+                           address='Kungsgatan 1', postal_code='111 43',
+                           city='Stockholm', country='SE')
+    doc['contacts'] = [{
+        'id': 'demo-billing', 'email': 'billing@%s.example' % project.name,
+        'name': '', 'roles': ['billing', 'tech', 'dpo'], 'verified': True,
+        'verification': None}]
+    ks.projects.update(project.id, **{document.ATTRIBUTE:
+                                      document.dump(doc)})
