@@ -148,6 +148,15 @@ class InvoicesPanelTests(test.TestCase):
         self.assertEqual([self.overdue.number],
                          [row.number for row in res.context['table'].data])
 
+    def test_filter_by_status_as_the_table_shows_it_in_swedish(self):
+        self.client.post(INDEX_URL, {
+            'invoices__filter__q_field': 'status',
+            'invoices__filter__q': 'Förfallen',
+            'action': 'invoices__filter'}, HTTP_ACCEPT_LANGUAGE='sv')
+        res = self.client.get(INDEX_URL, HTTP_ACCEPT_LANGUAGE='sv')
+        self.assertEqual([self.overdue.number],
+                         [row.number for row in res.context['table'].data])
+
     def test_a_bad_filter_says_why(self):
         self.client.post(INDEX_URL, {
             'invoices__filter__q_field': 'issued',

@@ -6,6 +6,7 @@ import datetime
 from django.utils.translation import gettext_lazy as _
 
 from cleura_billing_dashboard.api import billing
+from cleura_billing_dashboard.content.invoices import tables as inv_tables
 
 
 class FilterError(ValueError):
@@ -35,7 +36,11 @@ def to_keywords(field, value):
     if field == 'number':
         return {'number': value}
     if field == 'status':
-        status = value.lower()
+        # The status as the table shows it, in the user's language, or its
+        # English keyword.
+        labels = {str(label).lower(): status for status, label
+                  in inv_tables.STATUS_DISPLAY_CHOICES}
+        status = labels.get(value.lower(), value.lower())
         if status not in billing.STATUSES:
             raise FilterError(_('"%s" is not a status: use paid, '
                                 'outstanding, overdue, credited or '
