@@ -66,7 +66,7 @@ def clean_email(value):
 def clean_name(value):
     """An optional display name: trimmed, one line, at most 100 chars."""
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if any(unicodedata.category(c) in ('Cc', 'Zl', 'Zp') for c in value):
+    if document.CONTROL.search(value):
         raise errors.AccountError(_('Remove the line breaks and control '
                                     'characters.'), 'control', 'name')
     if len(value) > MAX_NAME_LENGTH:

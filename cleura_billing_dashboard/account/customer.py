@@ -63,7 +63,6 @@ POSTAL_CODES = {
 }
 GENERIC_POSTAL_CODE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 -]{1,15}$')
 GENERIC_ID_NUMBER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 ./-]{0,31}$')
-CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 # CLDR territories that are not countries one can be billed in.
 NOT_COUNTRIES = frozenset(['EU', 'EZ', 'UN', 'ZZ', 'QO', 'AC', 'CP', 'CQ',
                            'DG', 'EA', 'IC', 'TA', 'XA', 'XB'])
@@ -95,14 +94,16 @@ def _module(name):
     return importlib.import_module('stdnum.' + name)
 
 
-def _clean_text(value, field, errors_):
+def _clean_text(value, field, errors_, key=None):
+    """``value`` trimmed; a problem goes to ``errors_[key or field]``."""
+    key = key or field
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if CONTROL.search(value):
-        errors_[field] = _('Remove the line breaks and control characters.')
+    if document.CONTROL.search(value):
+        errors_[key] = _('Remove the line breaks and control characters.')
     elif len(value) > MAX_LENGTH[field]:
-        errors_[field] = _('Use at most %(max)d characters (it has '
-                           '%(length)d).') % {'max': MAX_LENGTH[field],
-                                              'length': len(value)}
+        errors_[key] = _('Use at most %(max)d characters (it has '
+                         '%(length)d).') % {'max': MAX_LENGTH[field],
+                                            'length': len(value)}
     return value
 
 
@@ -218,16 +219,8 @@ def _clean_billing_address(value, errors_):
     address = {}
     for field in document.ADDRESS_FIELDS:
         name = 'billing_' + field
-        text = unicodedata.normalize('NFC', str(value.get(field) or ''))
-        text = text.strip()
-        if CONTROL.search(text):
-            errors_[name] = _('Remove the line breaks and control '
-                              'characters.')
-        elif len(text) > MAX_LENGTH[field]:
-            errors_[name] = _('Use at most %(max)d characters (it has '
-                              '%(length)d).') % {'max': MAX_LENGTH[field],
-                                                 'length': len(text)}
-        elif not text:
+        text = _clean_text(value.get(field), field, errors_, key=name)
+        if not text and name not in errors_:
             errors_[name] = _('This field is required for a separate '
                               'billing address.')
         address[field] = text

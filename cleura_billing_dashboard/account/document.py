@@ -30,6 +30,7 @@ the current schema (missing parts filled with defaults) or raises
 
 import copy
 import json
+import re
 
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,9 @@ CUSTOMER_FIELDS = ('name', 'org_number', 'vat_number', 'address',
                    'postal_code', 'city', 'country', 'po_reference')
 ADDRESS_FIELDS = ('address', 'postal_code', 'city', 'country')
 
+# Line breaks and control characters (Unicode Cc, Zl, Zp): stored text is
+# one line everywhere it ends up (tables, mail headers, the invoice PDF).
+CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 MAX_CONTACTS = 20
 MAX_PHONES = 20
 # Keystone keeps a project's extras in one TEXT column (64 KiB on MySQL).

@@ -38,7 +38,7 @@ def clean_number(value):
 
 def clean_label(value):
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if any(unicodedata.category(c) in ('Cc', 'Zl', 'Zp') for c in value):
+    if document.CONTROL.search(value):
         raise errors.AccountError(_('Remove the line breaks and control '
                                     'characters.'), 'control', 'label')
     if len(value) > MAX_LABEL_LENGTH:
