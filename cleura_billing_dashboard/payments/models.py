@@ -2,7 +2,10 @@
 
 * ``CheckoutSession``: a hosted payment page opened at a provider for one
   invoice and amount. ``(provider, session_id)`` is unique; a session that
-  is still open is reused instead of opening another one.
+  is still open is reused instead of opening another one. A session pays
+  once: ``payment_reference`` is set, by a compare-and-set in the
+  database, to the reference of the first payment it reports and never
+  changed, and a payment with another reference is refused.
 * ``Notification``: one provider notification (webhook event).
   ``(provider, event_id)`` is unique and the row is written in the same
   transaction as its effect, so an event redelivered any number of times
@@ -34,6 +37,11 @@ class CheckoutSession(models.Model):
     currency = models.CharField(max_length=3)
     url = models.URLField(max_length=2000)
     status = models.CharField(max_length=16, choices=STATUSES, default=OPEN)
+    #: The provider reference of the one payment this session made; set
+    #: once (``claim_payment``). NULL, not '', so that the unique
+    #: constraint below allows any number of unpaid sessions everywhere.
+    payment_reference = models.CharField(max_length=128, null=True,
+                                         blank=True)
     idempotency_key = models.CharField(max_length=255)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,6 +52,8 @@ class CheckoutSession(models.Model):
         constraints = [
             models.UniqueConstraint(fields=['provider', 'session_id'],
                                     name='cleura_checkout_session_once'),
+            models.UniqueConstraint(fields=['provider', 'payment_reference'],
+                                    name='cleura_checkout_payment_once'),
         ]
         indexes = [
             models.Index(fields=['invoice', 'status'],
@@ -52,6 +62,26 @@ class CheckoutSession(models.Model):
 
     def __str__(self):
         return '%s %s' % (self.provider, self.session_id)
+
+    def claim_payment(self, reference):
+        """Make ``reference`` the one payment of this session: a bool.
+
+        True when the session had no payment yet (it is now set, also on
+        this instance) or already had this one; false when another
+        payment claimed it first, even in a concurrent transaction: the
+        update only writes a row whose ``payment_reference`` is still
+        NULL, which the database decides atomically.
+        """
+        if self.payment_reference is None:
+            claimed = type(self).objects.filter(
+                pk=self.pk, payment_reference__isnull=True).update(
+                    payment_reference=reference)
+            if claimed:
+                self.payment_reference = reference
+                return True
+            self.payment_reference = type(self).objects.values_list(
+                'payment_reference', flat=True).get(pk=self.pk)
+        return self.payment_reference == reference
 
 
 class Notification(models.Model):

@@ -7,18 +7,26 @@ session is stored (``models.CheckoutSession``), so concurrent or repeated
 Pay clicks, on any Horizon node, end on the same Stripe page. Coming back
 from Stripe marks nothing paid.
 
-``handle_notification()`` verifies Stripe's signature on the raw body,
-records each event id once (``models.Notification``, in the transaction of
-its effect) and, with the session and invoice rows locked, checks the
-invoice, currency and amount against the stored session before it records
-the payment (provider ``stripe``, reference: the PaymentIntent, else the
-session id). A mismatch records nothing, is logged as an error and kept as
-a rejected notification for the operator.
+``handle_notification()`` verifies Stripe's signature on the raw body
+(a timestamp beyond the tolerance, in the past or in the future, is
+refused), records each event id once (``models.Notification``, in the
+transaction of its effect) and, with the session and invoice rows locked,
+checks the invoice, currency and amount against the stored session before
+it records the payment (provider ``stripe``, reference: the PaymentIntent,
+else the session id). Only a session Stripe reports ``complete`` is
+recorded: settled when its ``payment_status`` is ``paid``, pending while a
+delayed method is still ``unpaid`` (pending reduces nothing that is due).
+A session pays once: the first payment it reports claims it in the
+database (``CheckoutSession.claim_payment``) and any other payment for it
+is refused, also from a concurrent delivery. A mismatch records nothing,
+is logged as an error and kept as a rejected notification for the
+operator.
 """
 
 import datetime
 import decimal
 import logging
+import time
 from urllib import parse
 
 from django.db import IntegrityError
@@ -96,6 +104,21 @@ def _timestamp(value):
 
 def _reference(session):
     return session.get('payment_intent') or session['id']
+
+
+def _signed_at(header):
+    """The ``t=`` timestamp of a ``Stripe-Signature`` header, or None.
+
+    The first one, as the SDK reads it.
+    """
+    for item in (header or '').split(','):
+        key, _sep, value = item.strip().partition('=')
+        if key == 't':
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 class StripeCheckout(base.PaymentProvider):
@@ -226,6 +249,15 @@ class StripeCheckout(base.PaymentProvider):
             raise base.InvalidNotification(str(e))
         except ValueError as e:
             raise base.InvalidNotification('unreadable event: %s' % e)
+        # The SDK refuses only timestamps older than the tolerance; one
+        # ahead of the clock would keep a captured request valid longer.
+        signed_at = _signed_at(headers.get(SIGNATURE_HEADER))
+        if (signed_at is None or
+                signed_at > time.time() + options.webhook_tolerance):
+            raise base.InvalidNotification(
+                'Timestamp outside the tolerance zone (%s): ahead of this '
+                'server\'s clock by more than %d seconds'
+                % (signed_at, options.webhook_tolerance))
         event = event.to_dict()
         session = (event.get('data') or {}).get('object') or {}
         if not (event.get('id') and event.get('type') and
@@ -302,20 +334,43 @@ def _checked_session(session):
     return stored, invoice, '; '.join(problems)
 
 
-def _record(session, state):
+def _record(session, state, paid=False):
+    """Record the session's payment in ``state``: ``(outcome, detail, no)``.
+
+    Only for a session Stripe reports ``complete`` and, with ``paid``, a
+    ``payment_status`` of ``paid``; only the payment that claims the
+    session first, or that one again.
+    """
     stored, invoice, problem = _checked_session(session)
     if stored is None:
         return Notification.IGNORED, problem, ''
+    if not problem and session.get('status') != 'complete':
+        problem = 'session status %s, not complete' % session.get('status')
+    if not problem and paid and session.get('payment_status') != 'paid':
+        problem = ('payment status %s, not paid'
+                   % session.get('payment_status'))
     if problem:
         return Notification.REJECTED, problem, invoice.number
     _set_status(stored, CheckoutSession.COMPLETE)
+    reference = _reference(session)
     try:
-        recorded = settle.record_payment(
-            invoice.pk, stored.amount, provider=NAME,
-            reference=_reference(session), currency=invoice.currency,
-            state=state)
+        # One savepoint: a refused payment leaves the session unclaimed.
+        with transaction.atomic():
+            claimed = stored.claim_payment(reference)
+            if claimed:
+                recorded = settle.record_payment(
+                    invoice.pk, stored.amount, provider=NAME,
+                    reference=reference, currency=invoice.currency,
+                    state=state)
     except ValueError as e:  # ledger.PaymentConflict: recorded otherwise
+        stored.refresh_from_db(fields=['payment_reference'])
         return Notification.REJECTED, str(e), invoice.number
+    if not claimed:
+        return (Notification.REJECTED,
+                'session %s was paid already by %s; %s was not recorded, '
+                'refund it in Stripe if it was charged'
+                % (stored.session_id, stored.payment_reference, reference),
+                invoice.number)
     detail = '%s %s %s' % (recorded.payment.state, recorded.payment.amount,
                            invoice.currency)
     if recorded.credit:
@@ -327,14 +382,15 @@ def _record(session, state):
 def _completed(session):
     status = session.get('payment_status')
     if status == 'paid':
-        return _record(session, Payment.SETTLED)
+        return _record(session, Payment.SETTLED, paid=True)
     if status == 'unpaid':  # a delayed method: wait for async_payment_*
+        # Pending: not paid, it only keeps a second page from opening.
         return _record(session, Payment.PENDING)
     return Notification.IGNORED, 'payment status %s' % status, ''
 
 
 def _async_succeeded(session):
-    return _record(session, Payment.SETTLED)
+    return _record(session, Payment.SETTLED, paid=True)
 
 
 def _async_failed(session):

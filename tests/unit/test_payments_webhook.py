@@ -153,6 +153,21 @@ class SignatureTests(WebhookTestCase):
         self.assertIn('Timestamp outside the tolerance zone', logs.output[0])
         self.assert_nothing_recorded()
 
+    def test_a_signature_from_the_future_is_refused(self):
+        # The SDK only refuses old timestamps; a header stamped ahead of
+        # the clock would stay valid for the tolerance plus the lead.
+        event = self.standin.complete(self.session_id, deliver=False)
+        with self.assertLogs('cleura_billing_dashboard', 'WARNING') as logs:
+            res = self.post(event, timestamp=int(time.time()) + 301)
+        self.assertEqual(400, res.status_code)
+        self.assertIn('Timestamp outside the tolerance zone', logs.output[0])
+        self.assert_nothing_recorded()
+
+    def test_a_clock_slightly_ahead_is_accepted(self):
+        event = self.standin.complete(self.session_id, deliver=False)
+        res = self.post(event, timestamp=int(time.time()) + 60)
+        self.assertEqual({'outcome': 'recorded'}, res.json())
+
     def test_another_secret_is_refused(self):
         event = self.standin.complete(self.session_id, deliver=False)
         res = self.post(event, secret='whsec_someone_else')
@@ -260,6 +275,121 @@ class LifecycleTests(WebhookTestCase):
         self.assertEqual('expired', CheckoutSession.objects.get().status)
         self.assertNotEqual(self.session_id, self.open_session())
         self.assertEqual(2, len(self.standin.sessions))
+
+
+class OnceTests(WebhookTestCase):
+    """One Checkout Session pays once, and only when Stripe says paid."""
+
+    def again(self, event, event_type=stripe_checkout.COMPLETED, **changes):
+        """A new event (new id) for the session of ``event``."""
+        session = dict(event['data']['object'], **changes)
+        return self.standin.event(event_type, session)
+
+    def assert_rejected(self, event, words):
+        with self.assertLogs(stripe_checkout.LOG, 'ERROR') as logs:
+            res = self.post(event)
+        self.assertEqual({'outcome': 'rejected'}, res.json())
+        self.assertIn(words, logs.output[0])
+        note = Notification.objects.get(event_id=event['id'])
+        self.assertEqual('rejected', note.outcome)
+        self.assertIn(words, note.detail)
+
+    def test_a_second_completion_with_another_payment_records_nothing(self):
+        first = self.standin.complete(self.session_id, deliver=False)
+        self.assertEqual({'outcome': 'recorded'}, self.post(first).json())
+        second = self.again(first, payment_intent='pi_test_second')
+        self.assert_rejected(second, 'session %s was paid already'
+                             % self.session_id)
+        payment = Payment.objects.get()
+        self.assertEqual(first['data']['object']['payment_intent'],
+                         payment.provider_reference)
+        self.assertEqual(D('556.0000'), self.status().paid_amount)
+
+    def test_a_later_success_with_another_payment_records_nothing(self):
+        first = self.standin.complete(self.session_id, deliver=False)
+        self.post(first)
+        later = self.again(first, stripe_checkout.ASYNC_SUCCEEDED,
+                           payment_intent='pi_test_second')
+        self.assert_rejected(later, 'session %s was paid already'
+                             % self.session_id)
+        self.assertEqual(1, Payment.objects.count())
+        self.assertEqual(D('556.0000'), self.status().paid_amount)
+
+    def test_a_pending_session_is_not_settled_by_another_payment(self):
+        pending = self.standin.complete(self.session_id, 'unpaid',
+                                        deliver=False)
+        self.post(pending)
+        other = self.again(pending, stripe_checkout.ASYNC_SUCCEEDED,
+                           payment_intent='pi_test_second',
+                           payment_status='paid')
+        self.assert_rejected(other, 'session %s was paid already'
+                             % self.session_id)
+        self.assertEqual([Payment.PENDING], list(
+            Payment.objects.values_list('state', flat=True)))
+        self.assertEqual('outstanding', self.status().status)
+
+    def test_a_completion_of_a_session_that_is_not_complete_records_nothing(
+            self):
+        event = self.standin.complete(self.session_id, deliver=False)
+        for status in ('open', 'expired'):
+            self.assert_rejected(self.again(event, status=status),
+                                 'session status %s' % status)
+        self.assertFalse(Payment.objects.exists())
+        self.assertEqual('outstanding', self.status().status)
+
+    def test_a_success_that_is_not_paid_settles_nothing(self):
+        pending = self.standin.complete(self.session_id, 'unpaid',
+                                        deliver=False)
+        self.post(pending)
+        unpaid = self.again(pending, stripe_checkout.ASYNC_SUCCEEDED)
+        self.assert_rejected(unpaid, 'payment status unpaid')
+        self.assertEqual(Payment.PENDING, Payment.objects.get().state)
+        self.assertEqual('outstanding', self.status().status)
+
+    def test_a_success_without_a_completion_must_be_paid_too(self):
+        event = self.standin.complete(self.session_id, 'unpaid',
+                                      deliver=False)
+        unpaid = self.again(event, stripe_checkout.ASYNC_SUCCEEDED)
+        self.assert_rejected(unpaid, 'payment status unpaid')
+        self.assertFalse(Payment.objects.exists())
+
+    def test_a_delayed_payment_does_not_reduce_what_is_due(self):
+        # Stripe: completed with payment_status unpaid is not a payment
+        # yet; it is kept pending (so no second page is opened), never
+        # counted as paid.
+        event = self.standin.complete(self.session_id, 'unpaid',
+                                      deliver=False)
+        self.post(event)
+        invoice = self.status()
+        self.assertEqual((D('0'), D('556.0000'), 'outstanding'),
+                         (invoice.paid_amount, invoice.outstanding,
+                          invoice.status))
+
+    def test_the_session_is_claimed_in_the_database(self):
+        # Another delivery of this session claimed it between our read
+        # and our write (a second node): ours must not record.
+        event = self.standin.complete(self.session_id, deliver=False)
+        real = stripe_checkout._checked_session
+
+        def raced(session):
+            result = real(session)
+            CheckoutSession.objects.filter(
+                session_id=session['id']).update(
+                    payment_reference='pi_test_other_node')
+            return result
+
+        with mock.patch.object(stripe_checkout, '_checked_session', raced):
+            self.assert_rejected(event, 'session %s was paid already'
+                                 % self.session_id)
+        self.assertFalse(Payment.objects.exists())
+
+    def test_the_same_payment_again_changes_nothing(self):
+        first = self.standin.complete(self.session_id, deliver=False)
+        self.post(first)
+        again = self.again(first)
+        self.assertNotEqual('rejected', self.post(again).json()['outcome'])
+        self.assertEqual(1, Payment.objects.count())
+        self.assertEqual(D('556.0000'), self.status().paid_amount)
 
 
 class CreditTests(WebhookTestCase):
