@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from cleura_billing_dashboard.account import document
+from tests.forms import form_fields
 
 pytestmark = pytest.mark.functional
 
@@ -49,11 +50,6 @@ def reset(real_lab, name, doc):
     return doc
 
 
-def csrf(text):
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"',
-                     text).group(1)
-
-
 def revision(text):
     return int(re.search(r'name="revision" value="(\d+)"', text).group(1))
 
@@ -64,10 +60,20 @@ def open_page(session, real_lab, query=''):
     return res.text
 
 
-def post(session, real_lab, path, data, page_text):
-    """POST like the browser: the page's CSRF token, no redirect follow."""
+def post(session, real_lab, path, data, page_text, form_id):
+    """POST like the browser: ``data`` typed into the page's form
+    ``form_id`` (its own CSRF token and fields), no redirect follow."""
     return session.post(real_lab.url + path,
-                        data=dict(data, csrfmiddlewaretoken=csrf(page_text)),
+                        data=dict(form_fields(page_text, form_id), **data),
+                        headers={'Referer': real_lab.url + PAGE},
+                        allow_redirects=False, timeout=60)
+
+
+def forge(session, real_lab, path, data):
+    """POST as a hostile user does: no form, the CSRF cookie as token."""
+    return session.post(real_lab.url + path,
+                        data=dict(data, csrfmiddlewaretoken=session.cookies[
+                            'csrftoken']),
                         headers={'Referer': real_lab.url + PAGE},
                         allow_redirects=False, timeout=60)
 
@@ -78,7 +84,7 @@ def test_customer_info_is_saved_in_keystone(real_lab):
     before = revision(page)
     res = post(alice, real_lab, PAGE + '?tab=account__customer',
                dict(CUSTOMER, revision=before,
-                    name='<b>Acme</b> & Co AB'), page)
+                    name='<b>Acme</b> & Co AB'), page, 'customer_form')
     assert res.status_code == 302, res.text[-2000:]
     doc = stored(real_lab, 'acme')
     assert doc['schema_version'] == document.SCHEMA_VERSION
@@ -101,11 +107,12 @@ def test_a_member_is_refused_and_nothing_changes(real_lab):
     assert 'id="customer_form"' not in page
     assert 'Create new Email' not in page
     current = before['revision'] if before else 0
-    res = post(bob, real_lab, PAGE + '?tab=account__customer',
-               dict(CUSTOMER, revision=current, name='Bob was here'), page)
+    # Bob has no form to fill: he forges the posts a manager's page makes.
+    res = forge(bob, real_lab, PAGE + '?tab=account__customer',
+                dict(CUSTOMER, revision=current, name='Bob was here'))
     assert res.status_code == 403
-    res = post(bob, real_lab, PAGE + 'emails/create/',
-               {'revision': 0, 'email': 'bob@example.com'}, page)
+    res = forge(bob, real_lab, PAGE + 'emails/create/',
+                {'revision': 0, 'email': 'bob@example.com'})
     assert res.status_code == 403
     assert stored(real_lab, 'acme') == before
 
@@ -134,7 +141,7 @@ def test_two_edits_from_one_revision_one_saved_one_refused(real_lab):
     def submit(i, session):
         barrier.wait(30)
         results[i] = post(session, real_lab, PAGE + '?tab=account__customer',
-                          edits[i], pages[i])
+                          edits[i], pages[i], 'customer_form')
 
     threads = [threading.Thread(target=submit, args=(i, s))
                for i, s in enumerate((first, second))]
@@ -156,7 +163,8 @@ def test_two_edits_from_one_revision_one_saved_one_refused(real_lab):
     page = open_page(session, real_lab)
     assert revision(page) == start + 1
     res = post(session, real_lab, PAGE + '?tab=account__customer',
-               dict(edits[loser], revision=start + 1), page)
+               dict(edits[loser], revision=start + 1), page,
+               'customer_form')
     assert res.status_code == 302
     doc = stored(real_lab, 'acme')
     assert (doc['revision'], doc['customer']['po_reference']) == (
@@ -179,7 +187,8 @@ def test_keystone_down_changes_nothing_and_the_pane_recovers(real_lab):
     try:
         res = post(alice, real_lab, PAGE + '?tab=account__customer',
                    dict(CUSTOMER, revision=revision(page),
-                        name='Written while down'), page)
+                        name='Written while down'), page,
+                   'customer_form')
         assert res.status_code != 302
     finally:
         real_lab.keystone.start()

@@ -15,7 +15,6 @@ from tests.functional.test_account_keystone import open_page
 from tests.functional.test_account_keystone import post
 from tests.functional.test_account_keystone import project_id
 from tests.functional.test_account_keystone import reset
-from tests.functional.test_account_keystone import revision
 from tests.functional.test_account_keystone import stored
 
 pytestmark = pytest.mark.functional
@@ -36,10 +35,10 @@ def test_a_new_address_is_verified_with_the_mailed_code(real_lab,
                                                         smtp_server):
     reset(real_lab, 'acme', document.new_document())
     alice = real_lab.login('alice')
-    page = open_page(alice, real_lab)
+    page = open_page(alice, real_lab, 'emails/create/')
     res = post(alice, real_lab, PAGE + 'emails/create/',
-               {'revision': revision(page), 'email': 'ap@acme.example',
-                'name': 'Accounts payable'}, page)
+               {'email': 'ap@acme.example', 'name': 'Accounts payable'},
+               page, 'create_email_form')
     assert res.status_code == 302, res.text[-2000:]
     [received] = smtp_server.wait_for('ap@acme.example')
     assert received.subject.startswith('Your verification code')
@@ -47,11 +46,10 @@ def test_a_new_address_is_verified_with_the_mailed_code(real_lab,
     assert (pending['verified'], pending['roles']) == (False, [])
     assert code_in(received) not in json.dumps(stored(real_lab, 'acme'))
 
-    page = open_page(alice, real_lab, '?tab=account__contact')
     verify = PAGE + 'emails/%s/verify/' % pending['id']
-    res = post(alice, real_lab, verify, {
-        'revision': revision(page), 'contact_id': pending['id'],
-        'code': code_in(received)}, page)
+    page = open_page(alice, real_lab, verify[len(PAGE):])
+    res = post(alice, real_lab, verify, {'code': code_in(received)}, page,
+               'verify_email_form')
     assert res.status_code == 302, res.text[-2000:]
     verified = contact(real_lab, 'acme', 'ap@acme.example')
     assert (verified['verified'], verified['roles']) == (

@@ -1,3 +1,4 @@
+from django.middleware import csrf
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,10 @@ class AccountTab(tabs.Tab):
     def get_context_data(self, request, **kwargs):
         context = super().get_context_data(request, **kwargs)
         account, error = self.tab_group.account()
+        # Horizon renders a tab without the request, so the csrf context
+        # processor never runs: without this, {% csrf_token %} is empty and
+        # a browser's Save ends on the login page.
+        context['csrf_token'] = csrf.get_token(request)
         context.update(account=account, account_error=error,
                        can_update=contacts.can_update(request),
                        action_url='%s?tab=%s__%s' % (
