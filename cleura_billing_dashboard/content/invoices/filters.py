@@ -9,8 +9,20 @@ from cleura_billing_dashboard.api import billing
 from cleura_billing_dashboard.content.invoices import tables as inv_tables
 
 
+# Longer than any number, status or date range: Horizon keeps the filter in
+# the session, and a signed-cookie session must stay small enough to send.
+MAX_VALUE_LENGTH = 64
+
+
 class FilterError(ValueError):
     pass
+
+
+def check_length(value):
+    """Refuse a filter value longer than one can usefully be."""
+    if len(value or '') > MAX_VALUE_LENGTH:
+        raise FilterError(_('A filter has at most %d characters.')
+                          % MAX_VALUE_LENGTH)
 
 
 def _month_or_day(text, last):
@@ -30,6 +42,7 @@ def _month_or_day(text, last):
 
 def to_keywords(field, value):
     """``{filter keyword: value}`` for the table's filter field and text."""
+    check_length(value)
     value = (value or '').strip()
     if not value:
         return {}

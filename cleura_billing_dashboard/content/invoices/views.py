@@ -1,6 +1,7 @@
 import csv
 
 from django import http
+from django import shortcuts
 from django.urls import reverse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,17 @@ class IndexView(tables.DataTableView):
 
     def has_more_data(self, table):
         return self._more
+
+    def post(self, request, *args, **kwargs):
+        # Horizon keeps a new filter in the session: refuse an overlong one
+        # before it gets there, and show the table as it was.
+        info = self.get_server_filter_info(request)
+        try:
+            filters.check_length(info and info['value'])
+        except filters.FilterError as e:
+            messages.error(request, str(e))
+            return shortcuts.redirect(self.get_table().get_absolute_url())
+        return super().post(request, *args, **kwargs)
 
     def get_data(self):
         self._more = False
