@@ -5,8 +5,11 @@ signing helper and posted, without login or CSRF token, to the URL an
 operator registers with Stripe.
 """
 
+import contextlib
 import decimal
+import io
 import json
+import logging
 import time
 from unittest import mock
 
@@ -19,6 +22,7 @@ from openstack_dashboard.test import helpers as test
 from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
+from cleura_billing_dashboard.content.webhooks.providers import views
 from cleura_billing_dashboard.payments import base
 from cleura_billing_dashboard.payments.models import CheckoutSession
 from cleura_billing_dashboard.payments.models import Notification
@@ -275,6 +279,115 @@ class LifecycleTests(WebhookTestCase):
         self.assertEqual('expired', CheckoutSession.objects.get().status)
         self.assertNotEqual(self.session_id, self.open_session())
         self.assertEqual(2, len(self.standin.sessions))
+
+
+@contextlib.contextmanager
+def errors_logged():
+    """Every record logged at ERROR or above, by any logger, meanwhile."""
+    records = []
+    real = logging.Logger.callHandlers
+
+    def call_handlers(logger, record):
+        if record.levelno >= logging.ERROR:
+            records.append(record)
+        return real(logger, record)
+
+    with mock.patch.object(logging.Logger, 'callHandlers', call_handlers):
+        yield records
+
+
+class EndlessStream(io.RawIOBase):
+    """A request body that never ends; counts what was read of it."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            raise AssertionError('the whole body was asked for')
+        self.read_bytes += size
+        return b'x' * size
+
+
+class SizeTests(WebhookTestCase):
+    """An oversized body: 413 before it is read, no traceback logged."""
+
+    LIMIT = views.MAX_NOTIFICATION_BYTES
+
+    def padded(self, size):
+        """A signed completion event whose body is ``size`` bytes."""
+        event = self.standin.complete(self.session_id, deliver=False)
+        event['padding'] = ''
+        event['padding'] = 'x' * (size - len(json.dumps(event)))
+        body, signature = self.standin.signed(event)
+        self.assertEqual(size, len(body))
+        return body, signature
+
+    def test_a_body_over_the_limit_is_refused(self):
+        body, signature = self.padded(self.LIMIT + 1)
+        with errors_logged() as errors:
+            with self.assertLogs(views.LOG, 'WARNING') as logs:
+                res = self.stripe.post(WEBHOOK_URL, data=body,
+                                       content_type='application/json',
+                                       HTTP_STRIPE_SIGNATURE=signature)
+        self.assertEqual(413, res.status_code)
+        self.assertEqual({'error': 'notification too large'}, res.json())
+        self.assertIn('%d bytes' % (self.LIMIT + 1), logs.output[0])
+        self.assertEqual([], errors)
+        self.assert_nothing_recorded()
+
+    def test_a_body_at_the_limit_is_handled(self):
+        body, signature = self.padded(self.LIMIT)
+        res = self.stripe.post(WEBHOOK_URL, data=body,
+                               content_type='application/json',
+                               HTTP_STRIPE_SIGNATURE=signature)
+        self.assertEqual({'outcome': 'recorded'}, res.json())
+
+    def test_a_body_beyond_djangos_own_limit_logs_no_traceback(self):
+        # Django raises RequestDataTooBig, logged as an error with its
+        # traceback, once request.body of such a request is touched.
+        body = b'x' * (3 * 1024 * 1024)
+        for content_type in ('application/json',
+                             'application/x-www-form-urlencoded'):
+            with errors_logged() as errors:
+                res = self.stripe.post(WEBHOOK_URL, data=body,
+                                       content_type=content_type,
+                                       HTTP_STRIPE_SIGNATURE='t=1,v1=x')
+            self.assertEqual(413, res.status_code, content_type)
+            self.assertEqual([], [(r.name, r.getMessage(), r.exc_info)
+                                  for r in errors])
+        self.assert_nothing_recorded()
+
+    def endless_request(self, **meta):
+        request = django_test.RequestFactory().post(
+            WEBHOOK_URL, data=b'', content_type='application/json', **meta)
+        request._stream = EndlessStream()
+        return request
+
+    def test_a_missing_or_false_length_reads_at_most_the_limit(self):
+        for length in (None, '', '10', 'many', '-1'):
+            request = self.endless_request()
+            if length is None:
+                request.META.pop('CONTENT_LENGTH', None)
+            else:
+                request.META['CONTENT_LENGTH'] = length
+            with self.assertLogs(views.LOG, 'WARNING'):
+                res = views.WebhookView.as_view()(request, provider='stripe')
+            self.assertEqual(413, res.status_code, length)
+            self.assertLessEqual(request._stream.read_bytes, self.LIMIT + 1,
+                                 length)
+        self.assert_nothing_recorded()
+
+    def test_a_declared_length_over_the_limit_reads_nothing(self):
+        request = self.endless_request()
+        request.META['CONTENT_LENGTH'] = str(10 ** 12)
+        with self.assertLogs(views.LOG, 'WARNING'):
+            res = views.WebhookView.as_view()(request, provider='stripe')
+        self.assertEqual(413, res.status_code)
+        self.assertEqual(0, request._stream.read_bytes)
 
 
 class OnceTests(WebhookTestCase):
