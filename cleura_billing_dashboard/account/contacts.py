@@ -4,7 +4,14 @@ Roles: ``billing`` (receives invoices), ``tech`` (technical notices) and
 ``dpo`` (data protection officer). The rules every change keeps, each
 refused with its own message:
 
-* an address appears once, compared without regard to case;
+* an address appears once, compared without regard to case and in its
+  canonical form: the local part as typed, the domain lower case in its
+  ASCII IDNA form without a final dot (``Bob@EXAMPLE.com.`` is
+  ``Bob@example.com``, ``anna@exämple.se`` is stored as
+  ``anna@xn--exmple-cua.se``, so look-alike letters show as what they
+  are);
+* the domain is a public name: ``localhost``, single-label names and IP
+  addresses (``user@[127.0.0.1]``, ``user@10.0.0.1``) are refused;
 * only a verified address holds roles (see ``verification``);
 * once the project has a verified Billing address, it always keeps at
   least one: deleting it, switching its Billing off, or changing it to an
@@ -18,12 +25,14 @@ on refusal it raises ``errors.AccountError`` and leaves ``doc`` as it was.
 """
 
 import copy
+import ipaddress
 import secrets
 import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core import validators
 from django.utils.translation import gettext_lazy as _
+import idna
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
@@ -44,31 +53,104 @@ def new_id():
     return secrets.token_hex(6)
 
 
+def _invalid_email():
+    return errors.AccountError(_('Enter a valid email address, like '
+                                 'name@example.com.'), 'invalid_email',
+                               'email')
+
+
+def _too_long():
+    return errors.AccountError(
+        _('An email address has at most %d characters.')
+        % MAX_EMAIL_LENGTH, 'too_long', 'email')
+
+
+def _is_ip_address(domain):
+    """An address literal (``[...]``) or what resolvers read as an IP."""
+    if domain.startswith('['):
+        return True
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        # Top-level domains are never all digits: 127.1 is an IP too.
+        return domain.rpartition('.')[2].isdigit()
+    return True
+
+
+def _ascii_domain(domain):
+    """``domain`` lower case, ASCII (IDNA A-labels), no final dot.
+
+    IDNA 2008 with the UTS 46 mapping browsers use: full-width letters,
+    digits and dots read as their ASCII ones. Raises ``AccountError``.
+    """
+    if not domain.startswith('['):
+        try:
+            domain = idna.encode(domain, uts46=True).decode('ascii')
+        except (idna.IDNAError, UnicodeError, ValueError):
+            raise _invalid_email()
+        domain = domain[:-1] if domain.endswith('.') else domain
+        if not domain or domain.endswith('.'):
+            raise _invalid_email()
+    if _is_ip_address(domain):
+        raise errors.AccountError(
+            _('Enter an address with a domain name, not an IP address.'),
+            'ip_domain', 'email')
+    if '.' not in domain or domain == 'localhost' or domain.endswith(
+            '.localhost'):
+        raise errors.AccountError(
+            _('Enter an address with a public domain name, like '
+              'name@example.com: localhost and names without a dot do not '
+              'reach anyone outside this server.'), 'local_domain', 'email')
+    return domain
+
+
+def canonical_email(value):
+    """``value`` in the stored form: local part as typed, domain ASCII.
+
+    Raises ``AccountError`` when there is no such form.
+    """
+    local, at, domain = value.rpartition('@')
+    if not (local and at and domain):
+        raise _invalid_email()
+    return local + '@' + _ascii_domain(domain)
+
+
+def address_key(email):
+    """What tells two addresses apart: canonical form, casefolded.
+
+    Lenient for addresses stored before they were normalised: one that
+    has no canonical form is compared as it is.
+    """
+    try:
+        email = canonical_email(email)
+    except errors.AccountError:
+        pass
+    return email.casefold()
+
+
 def clean_email(value):
-    """``value`` trimmed, or ``AccountError`` (field ``email``)."""
+    """``value`` in its canonical form, or ``AccountError`` (``email``)."""
     value = unicodedata.normalize('NFC', str(value or '')).strip()
     if not value:
         raise errors.AccountError(_('Enter an email address.'), 'required',
                                   'email')
     if len(value) > MAX_EMAIL_LENGTH:
-        raise errors.AccountError(
-            _('An email address has at most %d characters.')
-            % MAX_EMAIL_LENGTH, 'too_long', 'email')
+        raise _too_long()
+    document.check_one_line(value, 'email')
+    value = canonical_email(value)
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise _too_long()
     try:
         _email_validator(value)
     except ValidationError:
-        raise errors.AccountError(_('Enter a valid email address, like '
-                                    'name@example.com.'), 'invalid_email',
-                                  'email')
+        raise _invalid_email()
     return value
 
 
 def clean_name(value):
     """An optional display name: trimmed, one line, at most 100 chars."""
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if document.CONTROL.search(value):
-        raise errors.AccountError(_('Remove the line breaks and control '
-                                    'characters.'), 'control', 'name')
+    document.check_one_line(value, 'name')
     if len(value) > MAX_NAME_LENGTH:
         raise errors.AccountError(
             _('A name has at most %d characters.') % MAX_NAME_LENGTH,
@@ -92,7 +174,7 @@ def billing_holders(doc):
 
 
 def _same(email, other):
-    return email.casefold() == other.casefold()
+    return address_key(email) == address_key(other)
 
 
 def _refuse_duplicate(doc, email, except_id=None):

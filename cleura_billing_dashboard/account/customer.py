@@ -8,13 +8,15 @@ trimmed, numbers in their usual printed form. It raises
 separate billing address are named ``billing_address``, ``billing_city``,
 and so on.
 
-Checks: required fields, maximum lengths, no control characters; the
+Checks: required fields, maximum lengths, no control characters and no
+invisible formatting characters (``document.check_one_line``); the
 country is an ISO 3166 code; the organisation or personal number uses the
 check digits of the country's registers where python-stdnum knows them
 (e.g. Swedish organisation and personal numbers); the VAT number is a
 valid EU VAT number of the customer's country (or the country's own VAT
 number format outside the EU); postal codes follow the country's format
-where it is known.
+where it is known, read with full-width characters and the digits of
+other scripts as their ASCII ones (``１１１５７`` is stored ``111 57``).
 """
 
 import functools
@@ -54,12 +56,12 @@ ID_NUMBERS = {
     'EE': ('ee.registrikood', 'ee.ik'),
 }
 POSTAL_CODES = {
-    'SE': re.compile(r'^\d{3} ?\d{2}$'),
-    'NO': re.compile(r'^\d{4}$'),
-    'DK': re.compile(r'^\d{4}$'),
-    'FI': re.compile(r'^\d{5}$'),
-    'DE': re.compile(r'^\d{5}$'),
-    'EE': re.compile(r'^\d{5}$'),
+    'SE': re.compile(r'^[0-9]{3} ?[0-9]{2}$'),
+    'NO': re.compile(r'^[0-9]{4}$'),
+    'DK': re.compile(r'^[0-9]{4}$'),
+    'FI': re.compile(r'^[0-9]{5}$'),
+    'DE': re.compile(r'^[0-9]{5}$'),
+    'EE': re.compile(r'^[0-9]{5}$'),
 }
 GENERIC_POSTAL_CODE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 -]{1,15}$')
 GENERIC_ID_NUMBER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 ./-]{0,31}$')
@@ -98,9 +100,12 @@ def _clean_text(value, field, errors_, key=None):
     """``value`` trimmed; a problem goes to ``errors_[key or field]``."""
     key = key or field
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if document.CONTROL.search(value):
-        errors_[key] = _('Remove the line breaks and control characters.')
-    elif len(value) > MAX_LENGTH[field]:
+    try:
+        document.check_one_line(value, key)
+    except errors.AccountError as e:
+        errors_[key] = e.message
+        return value
+    if len(value) > MAX_LENGTH[field]:
         errors_[key] = _('Use at most %(max)d characters (it has '
                          '%(length)d).') % {'max': MAX_LENGTH[field],
                                             'length': len(value)}
@@ -117,6 +122,7 @@ def _clean_country(value, field, errors_):
 def _clean_postal_code(value, country, field, errors_):
     if not value or field in errors_:
         return value
+    value = document.ascii_digits(unicodedata.normalize('NFKC', value))
     pattern = POSTAL_CODES.get(country)
     if pattern is None:
         if not GENERIC_POSTAL_CODE.match(value):

@@ -22,6 +22,9 @@ object::
                    "language": "en" | "sv"}
     }
 
+Contact addresses are stored with the domain in its ASCII (IDNA A-label)
+form, lower case, and the local part as typed (see ``contacts``).
+
 What a caller may rely on: ``load()`` always returns a complete document of
 the current schema (missing parts filled with defaults) or raises
 ``CorruptDocument``; ``dump()`` returns a deep copy fit to store, or raises
@@ -31,6 +34,7 @@ the current schema (missing parts filled with defaults) or raises
 import copy
 import json
 import re
+import unicodedata
 
 from django.utils.translation import gettext_lazy as _
 
@@ -56,10 +60,52 @@ ADDRESS_FIELDS = ('address', 'postal_code', 'city', 'country')
 # Line breaks and control characters (Unicode Cc, Zl, Zp): stored text is
 # one line everywhere it ends up (tables, mail headers, the invoice PDF).
 CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+# Unicode format characters (category Cf) are invisible but change what
+# text means or how it shows: bidi overrides and isolates (U+202E,
+# U+2066..U+2069), direction marks, zero-width spaces and joiners, the
+# byte order mark, the soft hyphen. Stored text refuses them too.
+INVISIBLE = 'Cf'
 MAX_CONTACTS = 20
 MAX_PHONES = 20
 # Keystone keeps a project's extras in one TEXT column (64 KiB on MySQL).
 MAX_DOCUMENT_BYTES = 48 * 1024
+
+
+def invisible_character(value):
+    """The first Unicode format character (Cf) in ``value``, or None."""
+    for char in value:
+        if unicodedata.category(char) == INVISIBLE:
+            return char
+    return None
+
+
+def check_one_line(value, field=None):
+    """Refuse ``value`` unless it is one line of visible text.
+
+    Raises ``errors.AccountError`` (code ``control`` or ``invisible``,
+    for ``field``); the message names what to remove.
+    """
+    if CONTROL.search(value):
+        raise errors.AccountError(_('Remove the line breaks and control '
+                                    'characters.'), 'control', field)
+    char = invisible_character(value)
+    if char is not None:
+        raise errors.AccountError(
+            _('Remove the invisible character U+%(codepoint)04X: direction '
+              'marks, zero-width characters and soft hyphens make text look '
+              'other than it is.') % {'codepoint': ord(char)},
+            'invisible', field)
+    return value
+
+
+def ascii_digits(value):
+    """``value`` with every decimal digit (Unicode Nd) as its ASCII digit.
+
+    Full-width ``１２３`` and Arabic-Indic ``١٢٣`` read as ``123``; other
+    characters are kept.
+    """
+    return ''.join(str(unicodedata.decimal(char)) if unicodedata.decimal(
+        char, None) is not None else char for char in value)
 
 
 def new_document():

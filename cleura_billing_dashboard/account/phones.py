@@ -1,8 +1,10 @@
 """The phone list of a project: numbers in E.164 form with a label.
 
 Numbers are accepted with spaces, dashes, dots and parentheses, and with
-``00`` for ``+``; they are stored compact (``+46701234567``). Every
-function changes ``doc`` in place or raises ``errors.AccountError``.
+``00`` for ``+``; full-width characters and the digits of other scripts
+(``＋４６``, ``٤٦``) read as their ASCII ones. They are stored compact and
+in ASCII (``+46701234567``). Every function changes ``doc`` in place or
+raises ``errors.AccountError``.
 """
 
 import re
@@ -14,7 +16,7 @@ from cleura_billing_dashboard.account import contacts
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 
-E164 = re.compile(r'^\+[1-9]\d{6,14}$')
+E164 = re.compile(r'^\+[1-9][0-9]{6,14}$')
 SEPARATORS = re.compile(r'[\s().-]')
 MAX_LABEL_LENGTH = 64
 MAX_INPUT_LENGTH = 32
@@ -26,6 +28,8 @@ def clean_number(value):
     if len(value) > MAX_INPUT_LENGTH:
         raise errors.AccountError(_('A phone number has at most 15 digits.'),
                                   'too_long', 'number')
+    document.check_one_line(value, 'number')
+    value = document.ascii_digits(unicodedata.normalize('NFKC', value))
     compact = SEPARATORS.sub('', value)
     if compact.startswith('00'):
         compact = '+' + compact[2:]
@@ -38,9 +42,7 @@ def clean_number(value):
 
 def clean_label(value):
     value = unicodedata.normalize('NFC', str(value or '')).strip()
-    if document.CONTROL.search(value):
-        raise errors.AccountError(_('Remove the line breaks and control '
-                                    'characters.'), 'control', 'label')
+    document.check_one_line(value, 'label')
     if len(value) > MAX_LABEL_LENGTH:
         raise errors.AccountError(
             _('A label has at most %d characters.') % MAX_LABEL_LENGTH,

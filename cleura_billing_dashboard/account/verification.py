@@ -10,7 +10,9 @@ attempts left. What a caller may rely on:
 * ``check(contact, code, secret, now)`` returns one of ``VERIFIED``,
   ``WRONG``, ``EXPIRED``, ``EXHAUSTED`` or ``NO_CODE``, and updates the
   contact (attempts left, or verified); the caller must store the contact
-  whatever the outcome, so wrong guesses are counted.
+  whatever the outcome, so wrong guesses are counted. Digits of any script
+  (full-width ``１２３４５６``, Arabic-Indic ``١٢٣٤٥٦``) are read as
+  their ASCII digits; anything else is a wrong code, never an error.
 """
 
 import datetime
@@ -19,6 +21,8 @@ import hmac
 import re
 import secrets
 
+from cleura_billing_dashboard.account import document
+
 VERIFIED = 'verified'
 WRONG = 'wrong'
 EXPIRED = 'expired'
@@ -26,7 +30,7 @@ EXHAUSTED = 'exhausted'
 NO_CODE = 'no_code'
 
 CODE_DIGITS = 6
-CODE_FORMAT = re.compile(r'^\d{%d}$' % CODE_DIGITS)
+CODE_FORMAT = re.compile(r'^[0-9]{%d}$' % CODE_DIGITS)
 
 
 def new_code():
@@ -38,7 +42,9 @@ def digest(secret, salt, code):
     """HMAC-SHA256 of ``code`` with ``salt``, keyed with ``secret``."""
     if isinstance(secret, str):
         secret = secret.encode('utf-8')
-    return hmac.new(secret, (salt + ':' + code).encode('ascii'),
+    # UTF-8 is ASCII for the codes issued: any other text only mismatches.
+    return hmac.new(secret, (salt + ':' + code).encode('utf-8',
+                                                       'surrogatepass'),
                     hashlib.sha256).hexdigest()
 
 
@@ -84,7 +90,7 @@ def check(contact, code, secret, now):
         return EXPIRED
     if pending.get('attempts_left', 0) <= 0:
         return EXHAUSTED
-    code = re.sub(r'\s', '', str(code or ''))
+    code = document.ascii_digits(re.sub(r'\s', '', str(code or '')))
     expected = pending['digest']
     actual = digest(secret, pending.get('salt', ''), code) if (
         CODE_FORMAT.match(code)) else ''

@@ -176,3 +176,51 @@ def test_a_document_too_large_for_keystone_is_refused():
     with pytest.raises(errors.AccountError) as caught:
         document.dump(doc)
     assert caught.value.code == 'too_large'
+
+
+@pytest.mark.parametrize('char', ['\u202e', '\u2066', '\u2069', '\u200f',
+                                  '\u200b', '\u200d', '\ufeff', '\u2060',
+                                  '\u00ad'])
+def test_invisible_characters_are_refused_in_every_text_field(char):
+    problems = refused(dict(VALID, name='Acme' + char + ' AB',
+                            city=char + 'Stockholm',
+                            po_reference='PO' + char + '42',
+                            billing_address={
+                                'address': 'Box' + char + ' 9',
+                                'postal_code': '17154', 'city': 'Solna',
+                                'country': 'SE'}))
+    assert set(problems) == {'name', 'city', 'po_reference',
+                             'billing_address'}
+    assert problems['name'] == (
+        'Remove the invisible character U+%04X: direction marks, '
+        'zero-width characters and soft hyphens make text look other than '
+        'it is.' % ord(char))
+
+
+@pytest.mark.parametrize('typed, country, stored', [
+    ('１１１５７', 'SE', '111 57'),
+    ('١١١ ٥٧', 'SE', '111 57'),
+    ('０１５０', 'NO', '0150'),
+    ('۹۴۱۰۵', 'US', '94105'),
+    ('ＳＷ１Ａ １ＡＡ', 'GB', 'SW1A 1AA'),
+])
+def test_postal_codes_in_other_digits_are_stored_in_ascii(typed, country,
+                                                          stored):
+    clean = customer.validate_customer(dict(
+        VALID, country=country, org_number='', vat_number='',
+        postal_code=typed, billing_address={
+            'address': 'Box 9', 'postal_code': typed, 'city': 'Solna',
+            'country': country}))
+    assert clean['postal_code'] == stored
+    assert clean['billing_address']['postal_code'] == stored
+
+
+@pytest.mark.parametrize('typed', ['١١١ ٥', '１１１５７８', '½11 57', '111\u200b57'])
+def test_postal_codes_that_are_no_number_are_refused_not_crashed(typed):
+    assert set(refused(dict(VALID, postal_code=typed))) == {'postal_code'}
+
+
+def test_full_width_organisation_numbers_are_stored_in_ascii():
+    clean = customer.validate_customer(dict(
+        VALID, org_number='５５６６７７－８８９９', vat_number=''))
+    assert clean['org_number'] == '556677-8899'

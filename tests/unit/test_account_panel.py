@@ -415,3 +415,75 @@ class UnreachableTests(test.TestCase):
         self.assertContains(res, 'Keystone does not answer')
         self.assertContains(post, 'Nothing was changed')
         self.assertEqual(302, modal.status_code)
+
+
+class TextTests(AccountPaneTestCase):
+    """Text is what it looks like, through the forms."""
+
+    def test_invisible_characters_in_customer_info_show_on_the_field(self):
+        res = self.client.post(CUSTOMER_URL, dict(
+            CUSTOMER, revision=0, name='Acme\u202e BA',
+            city='Sto\u200bckholm'))
+        self.assertEqual(200, res.status_code)
+        form = res.context['tab_group'].bound_forms['customer']
+        self.assertEqual({'name', 'city'}, set(form.errors))
+        self.assertIn('Remove the invisible character U+202E',
+                      form.errors['name'][0])
+        self.assertIsNone(self.stored())
+
+    def test_an_address_is_stored_and_mailed_in_its_canonical_form(self):
+        res = self.client.post(CREATE_EMAIL_URL, {
+            'revision': 0, 'email': 'Bob@EXAMPLE.com.', 'name': ''})
+        self.assertNoFormErrors(res)
+        self.assertEqual(['Bob@example.com'],
+                         [c['email'] for c in self.stored()['contacts']])
+        self.assertEqual(['Bob@example.com'], mail.outbox[-1].to)
+        res = self.client.post(CREATE_EMAIL_URL, {
+            'revision': 1, 'email': 'bob@example.com'})
+        self.assertFormErrors(res, 1, 'bob@example.com is already in the '
+                                      'list.')
+
+    def test_local_and_ip_domains_are_refused_on_the_field(self):
+        for email, message in (
+                ('root@localhost', 'public domain name'),
+                ('user@[127.0.0.1]', 'not an IP address'),
+                ('user@[IPv6:::1]', 'not an IP address'),
+                ('user@127.0.0.1', 'not an IP address'),
+                ('user\u2067@example.com', 'invisible character U+2067')):
+            res = self.client.post(CREATE_EMAIL_URL, {
+                'revision': 0, 'email': email})
+            self.assertEqual(200, res.status_code, email)
+            self.assertIn(message, res.context['form'].errors['email'][0])
+        self.assertIsNone(self.stored())
+        self.assertEqual([], mail.outbox)
+
+    def test_a_code_typed_in_full_width_digits_verifies(self):
+        contact = self.add_email('ann@example.com')
+        code = code_in(mail.outbox[0])
+        full_width = code.translate(str.maketrans('0123456789',
+                                                  '０１２３４５６７８９'))
+        res = self.client.post(verify_url(contact['id']), {
+            'revision': 1, 'contact_id': contact['id'], 'code': full_width})
+        self.assertNoFormErrors(res)
+        self.assertTrue(self.contact('ann@example.com')['verified'])
+
+    def test_a_wrong_code_in_arabic_indic_digits_is_just_wrong(self):
+        contact = self.add_email('ann@example.com')
+        code = code_in(mail.outbox[0])
+        wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
+        res = self.client.post(verify_url(contact['id']), {
+            'revision': 1, 'contact_id': contact['id'],
+            'code': wrong.translate(str.maketrans('0123456789',
+                                                  '٠١٢٣٤٥٦٧٨٩'))})
+        self.assertContains(res, 'This is not the code we mailed')
+        self.assertFalse(self.contact('ann@example.com')['verified'])
+
+    def test_phone_numbers_and_postal_codes_are_stored_in_ascii(self):
+        res = self.client.post(CREATE_PHONE_URL, {
+            'revision': 0, 'number': '＋４６ ７０ １２３ ４５ ６７',
+            'label': 'Desk'})
+        self.assertNoFormErrors(res)
+        self.assertEqual('+46701234567', self.stored()['phones'][0]['number'])
+        self.client.post(CUSTOMER_URL, dict(CUSTOMER, revision=1,
+                                            postal_code='١١١٥٧'))
+        self.assertEqual('111 57', self.stored()['customer']['postal_code'])

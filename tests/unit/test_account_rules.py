@@ -41,11 +41,12 @@ def doc():
 
 def test_a_new_address_is_pending_and_holds_no_role(doc):
     contact = contacts.add_contact(doc, ' Ann@Example.com ', 'Ann')
-    assert contact['email'] == 'Ann@Example.com'
+    # The local part as typed, the domain in its canonical form.
+    assert contact['email'] == 'Ann@example.com'
     assert (contact['verified'], contact['roles']) == (False, [])
     message = refusal('unverified', contacts.set_role, doc, contact['id'],
                       'billing', True)
-    assert 'Verify Ann@Example.com' in message
+    assert 'Verify Ann@example.com' in message
 
 
 def test_the_first_verified_address_holds_every_role(doc):
@@ -64,7 +65,7 @@ def test_an_address_appears_once_whatever_its_case(doc):
     contacts.add_contact(doc, 'ann@example.com')
     message = refusal('duplicate', contacts.add_contact, doc,
                       'ANN@EXAMPLE.COM')
-    assert message == 'ANN@EXAMPLE.COM is already in the list.'
+    assert message == 'ANN@example.com is already in the list.'
     assert len(doc['contacts']) == 1
 
 
@@ -285,3 +286,158 @@ def test_only_verified_billing_addresses_receive_invoices(doc):
                                                  'new@example.com']
     contacts.set_role(doc, old['id'], 'billing', False)
     assert invoicing.billing_recipients(doc) == ['new@example.com']
+
+
+# Text is what it looks like: invisible characters, address variants,
+# digits of other scripts.
+
+INVISIBLE = ['\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e',
+             '\u200f', '\u200b', '\u200c', '\u200d', '\ufeff', '\u2060',
+             '\u00ad', '\U000e0041']
+
+
+@pytest.mark.parametrize('char', INVISIBLE)
+def test_names_and_labels_refuse_invisible_characters(doc, char):
+    message = refusal('invisible', contacts.add_contact, doc,
+                      'ann@example.com', 'Ann' + char + 'moc.elpmaxe')
+    assert message.startswith('Remove the invisible character U+%04X'
+                              % ord(char))
+    ann = contacts.add_contact(doc, 'ann@example.com', 'Ann')
+    refusal('invisible', contacts.update_contact, doc, ann['id'],
+            'ann@example.com', char + 'Ann')
+    refusal('invisible', phones.add_phone, doc, '+46701234567',
+            'Desk' + char)
+    assert [c['name'] for c in doc['contacts']] == ['Ann']
+    assert doc['phones'] == []
+
+
+@pytest.mark.parametrize('char', INVISIBLE)
+def test_addresses_and_numbers_refuse_invisible_characters(doc, char):
+    with pytest.raises(errors.AccountError) as caught:
+        contacts.add_contact(doc, 'ann' + char + '@example.com')
+    assert (caught.value.code, caught.value.field) == ('invisible', 'email')
+    with pytest.raises(errors.AccountError) as caught:
+        phones.add_phone(doc, '+46 70' + char + '123 45 67')
+    assert (caught.value.code, caught.value.field) == ('invisible',
+                                                       'number')
+    assert (doc['contacts'], doc['phones']) == ([], [])
+
+
+@pytest.mark.parametrize('typed, stored', [
+    ('Bob@EXAMPLE.com', 'Bob@example.com'),
+    ('bob@example.com.', 'bob@example.com'),
+    ('anna@Exämple.SE', 'anna@xn--exmple-cua.se'),
+    ('anna@xn--exmple-cua.se', 'anna@xn--exmple-cua.se'),
+    ('anna@ＥＸＡＭＰＬＥ。com', 'anna@example.com'),
+])
+def test_the_domain_is_stored_in_its_ascii_idna_form(doc, typed, stored):
+    assert contacts.add_contact(doc, typed)['email'] == stored
+
+
+@pytest.mark.parametrize('first, second', [
+    ('Bob@EXAMPLE.com', 'bob@example.com'),
+    ('bob@example.com', 'BOB@example.com.'),
+    ('anna@exämple.se', 'anna@xn--exmple-cua.se'),
+    ('anna@XN--EXMPLE-CUA.SE', 'ANNA@EXÄMPLE.SE'),
+])
+def test_variants_of_one_address_are_one_address(doc, first, second):
+    contacts.add_contact(doc, first)
+    refusal('duplicate', contacts.add_contact, doc, second)
+    assert len(doc['contacts']) == 1
+
+
+def test_an_address_stored_before_normalisation_is_still_a_duplicate(doc):
+    doc['contacts'].append({'id': 'old', 'email': 'Anna@Exämple.se.',
+                            'name': '', 'roles': [], 'verified': False,
+                            'verification': None})
+    refusal('duplicate', contacts.add_contact, doc, 'anna@xn--exmple-cua.se')
+    # Normalising it is not a new address: no new code, roles kept.
+    contact, readdressed = contacts.update_contact(
+        doc, 'old', 'anna@exämple.se')
+    assert not readdressed
+    assert contact['email'] == 'anna@xn--exmple-cua.se'
+
+
+def test_another_domain_spelling_is_not_a_new_address(doc):
+    ann = added(doc, 'ann@example.com')
+    contact, readdressed = contacts.update_contact(doc, ann['id'],
+                                                   'ann@EXAMPLE.COM.')
+    assert not readdressed
+    assert (contact['email'], contact['verified']) == ('ann@example.com',
+                                                       True)
+
+
+@pytest.mark.parametrize('email, code', [
+    ('user@localhost', 'local_domain'),
+    ('user@LOCALHOST.', 'local_domain'),
+    ('user@intranet', 'local_domain'),
+    ('user@host.localhost', 'local_domain'),
+    ('user@[127.0.0.1]', 'ip_domain'),
+    ('user@[IPv6:::1]', 'ip_domain'),
+    ('user@[IPv6:2001:db8::1]', 'ip_domain'),
+    ('user@127.0.0.1', 'ip_domain'),
+    ('user@10.0.0.1.', 'ip_domain'),
+    ('user@１２７.０.０.１', 'ip_domain'),
+])
+def test_local_and_ip_domains_are_refused(doc, email, code):
+    message = refusal(code, contacts.add_contact, doc, email)
+    assert 'domain' in message
+    assert doc['contacts'] == []
+
+
+@pytest.mark.parametrize('email', [
+    'a@exa..mple.com', 'a@-example.com', 'a@' + 'x' * 64 + '.com',
+    'a@example.com..', 'a@.example.com', '@example.com', 'a@',
+    'a@example.com\u3002\u3002',
+])
+def test_domains_idna_refuses_get_the_invalid_address_message(doc, email):
+    message = refusal('invalid_email', contacts.add_contact, doc, email)
+    assert message.startswith('Enter a valid email address')
+
+
+def test_the_length_limit_applies_to_the_stored_form(doc):
+    # 236 + 1 + 17 = 254 characters typed, but the ASCII form is longer.
+    email = 'x' * 236 + '@' + 'ä' * 5 + '.example.com'
+    refusal('too_long', contacts.add_contact, doc, email)
+
+
+FULL_WIDTH = str.maketrans('0123456789', '０１２３４５６７８９')
+ARABIC_INDIC = str.maketrans('0123456789', '٠١٢٣٤٥٦٧٨٩')
+
+
+@pytest.mark.parametrize('script', [FULL_WIDTH, ARABIC_INDIC])
+def test_a_code_in_other_digits_verifies_as_its_ascii_digits(doc, script):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    code = contacts.issue_code(doc, contact['id'], SECRET, NOW)
+    wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
+    assert contacts.verify(doc, contact['id'], wrong.translate(script),
+                           SECRET, NOW) == verification.WRONG
+    assert contacts.verify(doc, contact['id'], code.translate(script),
+                           SECRET, NOW) == verification.VERIFIED
+
+
+@pytest.mark.parametrize('code', ['１２３４５６', '١٢٣٤٥٦', '12345\u0661',
+                                  '²³⁴⁵⁶⁷', 'ｘｙｚ１２３', '\u200b123456'])
+def test_no_code_crashes_the_digest(doc, code):
+    contact = contacts.add_contact(doc, 'ann@example.com')
+    with mock.patch.object(verification, 'new_code',
+                           return_value='999999'):
+        contacts.issue_code(doc, contact['id'], SECRET, NOW)
+    assert contacts.verify(doc, contact['id'], code, SECRET,
+                           NOW) == verification.WRONG
+    # A digest of any text is an HMAC, not an exception.
+    assert len(verification.digest(SECRET, 'salt', code)) == 64
+
+
+@pytest.mark.parametrize('number', [
+    '＋４６ ７０ １２３ ４５ ６７', '+٤٦ ٧٠ ١٢٣ ٤٥ ٦٧', '٠٠٤٦٧٠١٢٣٤٥٦٧',
+    '+46\u00a070\u00a0123\u00a045\u00a067', '＋４６（７０）１２３－４５６７',
+])
+def test_phone_numbers_in_other_digits_are_stored_in_ascii(doc, number):
+    assert phones.add_phone(doc, number)['number'] == '+46701234567'
+    refusal('duplicate', phones.add_phone, doc, '+46701234567')
+
+
+@pytest.mark.parametrize('number', ['+46 ๗๐ abc', '+４６ ７ⅰ', '+46 70 ½'])
+def test_phone_numbers_with_other_characters_are_refused(doc, number):
+    refusal('invalid_number', phones.add_phone, doc, number)
