@@ -9,7 +9,10 @@ outstanding, more than is due is the customer's credit (reported).
 
 The whole file is one transaction: it is recorded entirely or not at all,
 and importing it again records nothing twice (``camt.Transfer.reference``
-is the payment's provider reference).
+is the payment's provider reference). Every entry is checked before
+anything is written: one amount that cannot be recorded (not a number,
+not above zero, finer than the currency's minor unit...) refuses the whole
+file, each such entry named (``camt.InvalidEntries``).
 """
 
 import dataclasses
@@ -130,8 +133,10 @@ def _skip_reason(transfer):
 def import_payments(data):
     """Record the incoming payments of a camt.054/053 file: a ``Report``.
 
-    Raises ``camt.CamtError`` for a file that cannot be read (nothing is
-    recorded) and lets database errors through (nothing is recorded).
+    Raises ``camt.CamtError`` for a file that cannot be read, and its
+    ``camt.InvalidEntries`` for one with amounts that cannot be recorded
+    (both before anything is written), and lets database errors through
+    (nothing is recorded).
     """
     message = camt.parse(data)
     lines = []

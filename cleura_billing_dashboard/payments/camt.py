@@ -5,11 +5,19 @@
 are matched on local names, so every version of the schemas (001.02 to
 001.13 and the banks' variants) reads the same. defusedxml is used when it
 is installed; the stdlib parser does not fetch external entities either.
+
+Every amount is checked while the message is read, before anyone records
+anything (``money.payment_amount_problem``: a finite amount above zero, in
+the currency's minor units); a message with any amount that is not is
+refused whole with ``InvalidEntries``, which names each such transaction.
 """
 
 import dataclasses
 import decimal
 import hashlib
+
+from cleura_billing_dashboard.i18n import _
+from cleura_billing_dashboard import money
 
 try:
     from defusedxml import ElementTree
@@ -26,6 +34,35 @@ _MESSAGES = {'BkToCstmrDbtCdtNtfctn': ('camt.054', 'Ntfctn'),
 
 class CamtError(ValueError):
     """The data is not a camt.052/053/054 message this module can read."""
+
+
+class InvalidEntries(CamtError):
+    """Transactions whose amount cannot be recorded; the message is refused.
+
+    ``problems`` holds one ``(position, bank reference, reason)`` per such
+    transaction, in the file's order: the position is the entry's number
+    (from 1, across the message), with the transaction's number when the
+    entry holds several (``11, transaction 2``).
+    """
+
+    def __init__(self, problems):
+        self.problems = tuple(problems)
+        super().__init__(self.problems)
+
+    def __str__(self):
+        return '\n  '.join(
+            [_('entries with an amount that cannot be recorded:')] +
+            [_('entry %(position)s (bank reference %(reference)s): '
+               '%(reason)s') % {'position': position,
+                                'reference': reference, 'reason': reason}
+             for position, reference, reason in self.problems])
+
+
+class _BadAmount(Exception):
+    def __init__(self, bank_reference, reason):
+        super().__init__(reason)
+        self.bank_reference = bank_reference
+        self.reason = reason
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,14 +139,10 @@ def _text(element, *path):
 
 
 def _amount(element):
-    """``(Decimal, currency)`` of an ``Amt`` element, or ``(None, '')``."""
+    """``(text, currency)`` of an ``Amt`` element, or ``(None, '')``."""
     if element is None or not (element.text or '').strip():
         return None, ''
-    try:
-        amount = decimal.Decimal(element.text.strip())
-    except decimal.InvalidOperation:
-        raise CamtError('not an amount: %r' % element.text)
-    return amount, (element.get('Ccy') or '').strip().upper()
+    return element.text.strip(), (element.get('Ccy') or '').strip().upper()
 
 
 def _status(entry):
@@ -131,8 +164,10 @@ def _transfer(entry, details, index, shared):
             amount, currency = _amount(_find(details, 'Amt'))
     if amount is None and not shared:
         amount, currency = _amount(_find(entry, 'Amt'))
-    if amount is None:
-        raise CamtError('entry %s has no amount' % (bank_reference or '?'))
+    problem = money.payment_amount_problem(amount, currency)
+    if problem:
+        raise _BadAmount(bank_reference, problem)
+    amount = decimal.Decimal(amount)
     remittance = _findall(details, 'RmtInf') if details is not None else []
     structured = tuple(
         ref.text.strip() for info in remittance
@@ -170,7 +205,9 @@ def parse(data):
     """The ``Message`` in ``data`` (bytes or str of XML).
 
     Raises ``CamtError`` when it is not XML or not a camt.052/053/054
-    bank-to-customer message, or an entry has no amount.
+    bank-to-customer message, and its ``InvalidEntries`` when any
+    transaction has no amount or one that cannot be recorded (see the
+    module doc): after reading them all, naming each.
     """
     try:
         root = ElementTree.fromstring(data)
@@ -185,14 +222,22 @@ def parse(data):
                         % _local(root.tag))
     kind, report_name = _MESSAGES[_local(root.tag)]
     transfers = []
-    for report in _children(root, report_name):
-        for entry in _children(report, 'Ntry'):
-            details = _findall(entry, 'NtryDtls', 'TxDtls')
-            if not details:
-                transfers.append(_transfer(entry, None, 0, False))
-                continue
-            for index, item in enumerate(details):
+    problems = []
+    entries = [entry for report in _children(root, report_name)
+               for entry in _children(report, 'Ntry')]
+    for number, entry in enumerate(entries, 1):
+        details = _findall(entry, 'NtryDtls', 'TxDtls') or [None]
+        for index, item in enumerate(details):
+            try:
                 transfers.append(_transfer(entry, item, index,
                                            len(details) > 1))
+            except _BadAmount as e:
+                position = str(number) if len(details) == 1 else (
+                    _('%(entry)d, transaction %(transaction)d')
+                    % {'entry': number, 'transaction': index + 1})
+                problems.append((position, e.bank_reference or '-',
+                                 e.reason))
+    if problems:
+        raise InvalidEntries(problems)
     return Message(kind=kind, message_id=_text(root, 'GrpHdr', 'MsgId'),
                    transfers=tuple(transfers))

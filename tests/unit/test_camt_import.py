@@ -8,6 +8,8 @@ import datetime
 import decimal
 import io
 import os
+import subprocess
+import sys
 from unittest import mock
 
 from django.core import management
@@ -17,6 +19,7 @@ import pytest
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
+from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import bank_import
 from cleura_billing_dashboard.payments import camt
 from cleura_billing_dashboard.payments import settle
@@ -27,6 +30,28 @@ DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data')
 DAY1 = os.path.join(DATA, 'camt054_v02_day1.xml')
 DAY2 = os.path.join(DATA, 'camt054_v08_day2.xml')
 STATEMENT = os.path.join(DATA, 'camt053_day1.xml')
+BAD_AMOUNTS = os.path.join(DATA, 'camt054_bad_amounts.xml')
+REPO = os.path.dirname(os.path.dirname(DATA))
+
+# Every bad transaction of BAD_AMOUNTS, named as the refusal names it; the
+# first entry (a good payment of invoice 1) and entry 11's first
+# transaction are fine.
+BAD_ENTRIES = [
+    'entry 2 (bank reference 5010000000000202): NaN is not a number',
+    'entry 3 (bank reference 5010000000000203): Infinity is not a finite '
+    'amount',
+    'entry 4 (bank reference 5010000000000204): 1E+30 is too large for a '
+    'payment',
+    'entry 5 (bank reference 5010000000000205): -0 is a negative zero',
+    'entry 6 (bank reference 5010000000000206): -0.00 is a negative zero',
+    'entry 7 (bank reference 5010000000000207): -5.00 is negative',
+    'entry 8 (bank reference 5010000000000208): 0.00 is zero',
+    'entry 9 (bank reference 5010000000000209): 0.005 has more decimals '
+    'than SEK allows (2)',
+    'entry 10 (bank reference 5010000000000210): 12,50 is not a number',
+    'entry 11, transaction 2 (bank reference 5010000000000211-2): 0.005 '
+    'has more decimals than SEK allows (2)',
+]
 
 
 def read(path):
@@ -218,3 +243,95 @@ def test_a_database_failure_midway_records_nothing(invoices):
     assert not Payment.objects.exists()
     out, _err = run(DAY1)
     assert 'camt.054: 4 recorded' in out
+
+
+@pytest.mark.parametrize('amount,currency,reason', [
+    ('NaN', 'SEK', 'NaN is not a number'),
+    ('sNaN', 'SEK', 'sNaN is not a number'),
+    ('12,50', 'SEK', '12,50 is not a number'),
+    ('', 'SEK', 'no amount'),
+    (None, 'SEK', 'no amount'),
+    ('Infinity', 'SEK', 'Infinity is not a finite amount'),
+    ('-Infinity', 'SEK', '-Infinity is not a finite amount'),
+    ('1E+30', 'SEK', '1E+30 is too large for a payment'),
+    ('100000000000000', 'SEK', '100000000000000 is too large for a payment'),
+    ('-0', 'SEK', '-0 is a negative zero'),
+    ('-0.00', 'SEK', '-0.00 is a negative zero'),
+    ('0', 'SEK', '0 is zero'),
+    ('0.00', 'SEK', '0.00 is zero'),
+    ('-5', 'SEK', '-5 is negative'),
+    ('0.005', 'SEK', '0.005 has more decimals than SEK allows (2)'),
+    ('1.5', 'JPY', '1.5 has more decimals than JPY allows (0)'),
+    ('1.00', '', 'no currency'),
+    ('1.00', 'XYZ', 'XYZ is not a currency code'),
+    ('1.00', 'sek', 'sek is not a currency code'),
+])
+def test_an_amount_that_is_no_payment_says_why(amount, currency, reason):
+    value = amount if amount is None else D(amount) if amount not in (
+        '12,50', '') else amount
+    assert str(money.payment_amount_problem(value, currency)) == reason
+
+
+@pytest.mark.parametrize('amount,currency', [
+    ('125.00', 'SEK'), ('125', 'SEK'), ('125.000', 'SEK'), ('0.01', 'SEK'),
+    ('99999999999999.99', 'SEK'), ('100', 'JPY'), ('1.005', 'BHD'),
+    ('2.50', 'EUR')])
+def test_a_payment_amount_passes(amount, currency):
+    assert money.payment_amount_problem(D(amount), currency) is None
+
+
+def test_a_float_is_no_amount():
+    with pytest.raises(TypeError):
+        money.payment_amount_problem(0.1, 'SEK')
+
+
+def test_every_bad_amount_is_named_before_anything_is_recorded(invoices):
+    with mock.patch.object(settle, 'record_payment') as record:
+        with pytest.raises(camt.InvalidEntries) as refused:
+            bank_import.import_payments(read(BAD_AMOUNTS))
+    record.assert_not_called()
+    assert ['entry %s (bank reference %s): %s' % problem
+            for problem in refused.value.problems] == BAD_ENTRIES
+    assert not Payment.objects.exists()
+
+
+def test_the_command_refuses_the_whole_file_naming_each_bad_entry(invoices):
+    with pytest.raises(management.CommandError) as refused:
+        run(BAD_AMOUNTS)
+    message = str(refused.value)
+    assert message.startswith(
+        '%s was not imported, nothing was recorded: entries with an '
+        'amount that cannot be recorded:\n  entry 2 ' % BAD_AMOUNTS)
+    for line in BAD_ENTRIES:
+        assert '\n  ' + line in message
+    assert 'entry 1 ' not in message
+    assert 'entry 11 (' not in message
+    assert not Payment.objects.exists()
+    assert balances()['2026-000001'] == ('outstanding', D('125.0000'),
+                                         D('125.0000'))
+
+
+def django_admin(*args):
+    """``django-admin *args`` in a new process: ``(status, out, err)``."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE='tests.settings',
+               PYTHONPATH=REPO, LANGUAGE='en', LC_ALL='C.UTF-8')
+    command = os.path.join(os.path.dirname(sys.executable), 'django-admin')
+    if not os.path.exists(command):
+        command = None
+    argv = ([command] if command else [sys.executable, '-m', 'django'])
+    done = subprocess.run(argv + list(args), cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_refused_file_ends_the_process_with_the_reasons_and_no_traceback():
+    # The file is refused before the database is used, so the process
+    # needs no tables.
+    status, out, err = django_admin('billing_import_payments', BAD_AMOUNTS)
+    assert status == 1, (out, err)
+    assert 'Traceback' not in out + err
+    assert 'CommandError: %s was not imported, nothing was recorded' % (
+        BAD_AMOUNTS) in err
+    for line in BAD_ENTRIES:
+        assert line in err
+    assert 'recorded,' not in out

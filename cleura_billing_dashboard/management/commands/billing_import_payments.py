@@ -27,6 +27,12 @@ class Command(base.BaseCommand):
             raise base.CommandError(str(e))
         try:
             report = bank_import.import_payments(data)
+        except camt.InvalidEntries as e:
+            # Each entry on its own line; refused before anything was
+            # written, so the file can be fixed and imported again.
+            raise base.CommandError(_('%(file)s was not imported, nothing '
+                                      'was recorded: %(error)s')
+                                    % {'file': options['file'], 'error': e})
         except camt.CamtError as e:
             raise base.CommandError(_('%(file)s was not imported: %(error)s')
                                     % {'file': options['file'], 'error': e})
