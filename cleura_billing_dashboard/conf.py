@@ -109,12 +109,19 @@ mail_opts = [
     cfg.IntOpt('verification_code_lifetime', default=30, min=1, max=1440,
                help=_('Minutes a mailed verification code stays valid.')),
     cfg.IntOpt('verification_code_attempts', default=5, min=1, max=20,
-               help=_('Wrong entries of a verification code before it is '
-                      'void and a new one must be sent.')),
+               help=_('Wrong verification codes an address may have '
+                      'entered in one hour, across all the codes mailed '
+                      'to it in the project: then checks and new codes '
+                      'for it are refused until the oldest wrong code is '
+                      'an hour old.')),
     cfg.IntOpt('verification_resend_interval', default=60, min=0,
                max=3600,
                help=_('Seconds before another code may be mailed to the '
                       'same address.')),
+    cfg.IntOpt('verification_codes_per_hour', default=10, min=1, max=100,
+               help=_('Verification codes mailed for one project in one '
+                      'hour, to all its addresses together; more are '
+                      'refused until the oldest is an hour old.')),
     cfg.StrOpt('invoice_link_base_url',
                help=_('Public Horizon URL (e.g. https://dashboard.example.'
                       'com) that invoice links start with. Without it, '

@@ -18,7 +18,9 @@ refused with its own message:
   unverified address is refused until another verified address has
   Billing;
 * when a project has a single address, it holds every role; the first
-  address to be verified takes every role nobody verified holds.
+  address to be verified takes every role nobody verified holds;
+* codes are mailed and checked within limits per address and per project
+  that edits and deletions do not reset (``issue_code``, ``verify``).
 
 Every function changes the document in place and returns what it changed;
 on refusal it raises ``errors.AccountError`` and leaves ``doc`` as it was.
@@ -26,12 +28,14 @@ on refusal it raises ``errors.AccountError`` and leaves ``doc`` as it was.
 
 import copy
 import ipaddress
+import math
 import secrets
 import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core import validators
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 import idna
 
 from cleura_billing_dashboard.account import document
@@ -46,6 +50,9 @@ ROLE_LABELS = {
     document.DPO: _('DPO'),
 }
 _email_validator = validators.EmailValidator()
+# Refusals of ``issue_code`` that mean "not now": the address can still be
+# saved, pending, and sent a code later.
+RATE_LIMITED = ('too_soon', 'rate_limited', 'too_many_attempts')
 
 
 def new_id():
@@ -311,38 +318,148 @@ def grant_unheld_roles(doc, contact_id):
     return contact
 
 
+def _address_digest(secret, email):
+    return verification.address_digest(secret, address_key(email))
+
+
+def _minutes_until(moment, now):
+    seconds = (moment + verification.LOG_WINDOW - now).total_seconds()
+    return max(1, int(math.ceil(seconds / 60.0)))
+
+
+def _refuse_too_soon(doc, contact, address, now, resend_interval):
+    """Refuse a code within ``resend_interval`` of the address's last."""
+    # The log knows every code of the address; the contact's own code
+    # covers documents written before the log.
+    elapsed = [(now - sent).total_seconds() for sent in verification.logged(
+        doc, verification.SENT, now, address)]
+    own = verification.seconds_since_sent(contact, now)
+    if own is not None and own >= 0:
+        elapsed.append(own)
+    if elapsed and min(elapsed) < resend_interval:
+        since = min(elapsed)
+        raise errors.AccountError(
+            _('A code was sent %(elapsed)d seconds ago. Wait %(wait)d '
+              'seconds before asking for another.') % {
+                'elapsed': int(since),
+                'wait': int(math.ceil(resend_interval - since))},
+            'too_soon')
+
+
+def _refuse_wrong_codes(doc, contact, address, now, attempts):
+    """Refuse once the address or the project used up its wrong codes.
+
+    Returns how many wrong codes the address entered in the last hour.
+    """
+    failed = verification.logged(doc, verification.FAILED, now)
+    over = len(failed) - verification.MAX_FAILED_PER_HOUR
+    if over >= 0:
+        minutes = _minutes_until(failed[over], now)
+        raise errors.AccountError(ngettext_lazy(
+            'Too many wrong codes were entered in this project in the last '
+            'hour. Try again in %(minutes)d minute.',
+            'Too many wrong codes were entered in this project in the last '
+            'hour. Try again in %(minutes)d minutes.', 'minutes') % {
+                'minutes': minutes}, 'too_many_attempts', 'code')
+    failed = verification.logged(doc, verification.FAILED, now, address)
+    over = len(failed) - attempts
+    if over >= 0:
+        minutes = _minutes_until(failed[over], now)
+        raise errors.AccountError(ngettext_lazy(
+            'Too many wrong codes were entered for %(email)s in the last '
+            'hour. Try again in %(minutes)d minute.',
+            'Too many wrong codes were entered for %(email)s in the last '
+            'hour. Try again in %(minutes)d minutes.', 'minutes') % {
+                'email': contact['email'], 'minutes': minutes},
+            'too_many_attempts', 'code')
+    return len(failed)
+
+
+def _refuse_codes_per_hour(doc, now, codes_per_hour):
+    if codes_per_hour is None:
+        return
+    sent = verification.logged(doc, verification.SENT, now)
+    over = len(sent) - codes_per_hour
+    if over >= 0:
+        raise errors.AccountError(ngettext_lazy(
+            'Too many verification codes were mailed for this project in '
+            'the last hour. A new code can be mailed in %(minutes)d minute.',
+            'Too many verification codes were mailed for this project in '
+            'the last hour. A new code can be mailed in %(minutes)d '
+            'minutes.', 'minutes') % {
+                'minutes': _minutes_until(sent[over], now)},
+            'rate_limited')
+
+
 def issue_code(doc, contact_id, secret, now, lifetime_minutes=30,
-               attempts=5, resend_interval=0):
+               attempts=5, resend_interval=0, codes_per_hour=None):
     """A new verification code for a pending contact; returns it.
 
-    Refused for a verified address, and within ``resend_interval`` seconds
-    of the previous code (so the form cannot be used to flood a mailbox).
+    So the form cannot be used to flood a mailbox or to guess codes, it is
+    refused (``errors.AccountError`` with a code in ``RATE_LIMITED``):
+
+    * ``too_soon``: within ``resend_interval`` seconds of the last code
+      mailed to the same address (compared as ``address_key``) in this
+      project, whichever contact it was mailed for: editing an address
+      away and back, or deleting and adding it again, does not reset it;
+    * ``too_many_attempts``: while the address has used up its
+      ``attempts`` wrong codes of the last hour (see ``verify``), or the
+      project its ``verification.MAX_FAILED_PER_HOUR``: a code that could
+      not be checked is not mailed;
+    * ``rate_limited``: when ``codes_per_hour`` codes (None: no limit)
+      were mailed for the project in the last hour.
+
+    The message says when a code can be sent. The code allows the wrong
+    entries the address has left of ``attempts``, so a new code does not
+    bring back spent attempts. The sending is logged (see
+    ``verification``).
     """
     contact = find(doc, contact_id)
     if contact['verified']:
         raise errors.AccountError(_('%s is already verified.')
                                   % contact['email'], 'already_verified')
-    elapsed = verification.seconds_since_sent(contact, now)
-    if elapsed is not None and 0 <= elapsed < resend_interval:
-        raise errors.AccountError(
-            _('A code was sent %(elapsed)d seconds ago. Wait %(wait)d '
-              'seconds before asking for another.') % {
-                'elapsed': elapsed, 'wait': resend_interval - elapsed},
-            'too_soon')
-    return verification.issue(contact, secret, now, lifetime_minutes,
-                              attempts)
+    address = _address_digest(secret, contact['email'])
+    _refuse_too_soon(doc, contact, address, now, resend_interval)
+    failed = _refuse_wrong_codes(doc, contact, address, now, attempts)
+    _refuse_codes_per_hour(doc, now, codes_per_hour)
+    code = verification.issue(contact, secret, now, lifetime_minutes,
+                              attempts - failed)
+    verification.record(doc, verification.SENT, address, now)
+    return code
 
 
-def verify(doc, contact_id, code, secret, now):
+def verify(doc, contact_id, code, secret, now, attempts=5):
     """Check ``code`` for the contact; returns a ``verification`` outcome.
 
-    Store ``doc`` whatever the outcome: a wrong code uses up an attempt.
-    A verified contact takes the roles nobody verified holds.
+    Store ``doc`` whatever the outcome: a wrong code uses up an attempt
+    of the code and one of the ``attempts`` wrong codes the address has
+    per hour, across all its codes (and its deletions). The wrong code
+    that uses up the latter returns ``verification.LOCKED``; after it,
+    checks are refused (``errors.AccountError``, ``too_many_attempts``,
+    nothing to store) until the oldest of them is an hour old, and so
+    when the project entered ``verification.MAX_FAILED_PER_HOUR`` wrong
+    codes in the last hour. A verified contact takes the roles nobody
+    verified holds.
     """
     contact = find(doc, contact_id)
     if contact['verified']:
         return verification.VERIFIED
+    address = _address_digest(secret, contact['email'])
+    failed = _refuse_wrong_codes(doc, contact, address, now, attempts)
+    pending = contact.get('verification') or {}
+    before = pending.get('attempts_left')
     outcome = verification.check(contact, code, secret, now)
     if outcome == verification.VERIFIED:
         grant_unheld_roles(doc, contact_id)
+    elif pending.get('attempts_left') != before:
+        # This code was wrong (check counted it).
+        verification.record(doc, verification.FAILED, address, now)
+        left = attempts - failed - 1
+        pending['attempts_left'] = max(0, min(pending['attempts_left'],
+                                              left))
+        if left <= 0:
+            return verification.LOCKED
+        if pending['attempts_left'] <= 0:
+            return verification.EXHAUSTED
+        return verification.WRONG
     return outcome

@@ -19,11 +19,18 @@ object::
                                              "sent_at"}}],
       "phones": [{"id", "number", "label"}],
       "settings": {"delivery": "attachment" | "link",
-                   "language": "en" | "sv"}
+                   "language": "en" | "sv"},
+      "verification_log": {"sent": [{"address", "at"}],
+                           "failed": [{"address", "at"}]}
     }
 
 Contact addresses are stored with the domain in its ASCII (IDNA A-label)
 form, lower case, and the local part as typed (see ``contacts``).
+``verification_log`` records the codes mailed and the wrong codes entered
+in the last hour, by address, so limits hold across codes, edits and
+deletions (see ``verification``): ``address`` is a keyed HMAC of the
+address, never the address itself, and ``at`` an ISO 8601 time. Documents
+written before it existed load with an empty log.
 
 What a caller may rely on: ``load()`` always returns a complete document of
 the current schema (missing parts filled with defaults) or raises
@@ -65,6 +72,7 @@ CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 # U+2066..U+2069), direction marks, zero-width spaces and joiners, the
 # byte order mark, the soft hyphen. Stored text refuses them too.
 INVISIBLE = 'Cf'
+LOG_KINDS = ('sent', 'failed')
 MAX_CONTACTS = 20
 MAX_PHONES = 20
 # Keystone keeps a project's extras in one TEXT column (64 KiB on MySQL).
@@ -120,6 +128,7 @@ def new_document():
         'contacts': [],
         'phones': [],
         'settings': {'delivery': DELIVERY_ATTACHMENT, 'language': 'en'},
+        'verification_log': {'sent': [], 'failed': []},
     }
 
 
@@ -195,6 +204,17 @@ def load(value):
             doc['settings']['delivery'] = settings['delivery']
         if settings.get('language') in LANGUAGES:
             doc['settings']['language'] = settings['language']
+    log = value.get('verification_log')
+    if isinstance(log, dict):
+        for kind in LOG_KINDS:
+            # A malformed entry is dropped, not fatal: the log only limits.
+            doc['verification_log'][kind] = [
+                {'address': entry['address'], 'at': entry['at']}
+                for entry in (log[kind] if isinstance(log.get(kind), list)
+                              else [])
+                if isinstance(entry, dict) and
+                isinstance(entry.get('address'), str) and
+                isinstance(entry.get('at'), str)]
     return doc
 
 

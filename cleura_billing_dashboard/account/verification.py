@@ -13,6 +13,16 @@ attempts left. What a caller may rely on:
   whatever the outcome, so wrong guesses are counted. Digits of any script
   (full-width ``１２３４５６``, Arabic-Indic ``١٢٣٤٥٦``) are read as
   their ASCII digits; anything else is a wrong code, never an error.
+
+The document's ``verification_log`` remembers, for ``LOG_WINDOW`` (one
+hour), every code mailed (``sent``) and every wrong code entered
+(``failed``), each as ``{"address": address_digest(...), "at": iso}``: the
+address is a keyed HMAC of its compared form, so the limits
+``contacts.issue_code`` and ``contacts.verify`` put on an address hold
+across its codes, edits and deletion without the document keeping
+deleted addresses in clear. ``record`` prunes the log to the window;
+``logged`` reads it. The log is bounded: at most ``MAX_CODES_PER_HOUR``
+sent and ``MAX_FAILED_PER_HOUR`` failed entries fit in an hour.
 """
 
 import datetime
@@ -28,6 +38,18 @@ WRONG = 'wrong'
 EXPIRED = 'expired'
 EXHAUSTED = 'exhausted'
 NO_CODE = 'no_code'
+# The wrong code just entered used up the address's wrong codes for the
+# hour (see ``contacts.verify``).
+LOCKED = 'locked'
+
+SENT = 'sent'
+FAILED = 'failed'
+LOG_WINDOW = datetime.timedelta(hours=1)
+# The highest [mail] verification_codes_per_hour allows.
+MAX_CODES_PER_HOUR = 100
+# Wrong codes a project may enter in an hour, all addresses together.
+MAX_FAILED_PER_HOUR = 50
+DIGEST_CHARS = 32
 
 CODE_DIGITS = 6
 CODE_FORMAT = re.compile(r'^[0-9]{%d}$' % CODE_DIGITS)
@@ -53,10 +75,12 @@ def _iso(moment):
 
 
 def _parse(text):
+    """An aware datetime from ISO ``text``, or None."""
     try:
-        return datetime.datetime.fromisoformat(text)
+        moment = datetime.datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
+    return moment if moment.tzinfo is not None else None
 
 
 def issue(contact, secret, now, lifetime_minutes=30, attempts=5):
@@ -100,3 +124,55 @@ def check(contact, code, secret, now):
         return VERIFIED
     pending['attempts_left'] = pending.get('attempts_left', 0) - 1
     return WRONG if pending['attempts_left'] > 0 else EXHAUSTED
+
+
+def address_digest(secret, address):
+    """A keyed HMAC of ``address``, as the log names it.
+
+    ``address`` is in the form addresses are compared in (see
+    ``contacts.address_key``): variants of one address have one digest.
+    """
+    if isinstance(secret, str):
+        secret = secret.encode('utf-8')
+    return hmac.new(secret, ('address:' + address).encode(
+        'utf-8', 'surrogatepass'), hashlib.sha256).hexdigest()[:DIGEST_CHARS]
+
+
+def _log(doc):
+    log = doc.setdefault('verification_log', {})
+    for kind in document.LOG_KINDS:
+        log.setdefault(kind, [])
+    return log
+
+
+def _within(moment, now):
+    # A time ahead of ours (another host's clock) counts, within reason.
+    return moment is not None and abs(now - moment) < LOG_WINDOW
+
+
+def prune_log(doc, now):
+    """Drop log entries older (or further ahead) than ``LOG_WINDOW``."""
+    log = _log(doc)
+    for kind in document.LOG_KINDS:
+        log[kind] = [entry for entry in log[kind]
+                     if _within(_parse(entry.get('at')), now)]
+
+
+def logged(doc, kind, now, address=None):
+    """Times of the ``kind`` entries of the last hour, oldest first.
+
+    Only those of ``address`` (a digest) when given; a time ahead of
+    ``now`` counts as ``now``.
+    """
+    times = []
+    for entry in (doc.get('verification_log') or {}).get(kind) or []:
+        moment = _parse(entry.get('at'))
+        if _within(moment, now) and address in (None, entry.get('address')):
+            times.append(min(moment, now))
+    return sorted(times)
+
+
+def record(doc, kind, address, now):
+    """Log a ``kind`` event for ``address`` (a digest); prunes the log."""
+    prune_log(doc, now)
+    _log(doc)[kind].append({'address': address, 'at': _iso(now)})

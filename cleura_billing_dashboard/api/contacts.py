@@ -13,6 +13,10 @@ The account is one extra attribute of the user's current project
   that attribute back with the revision plus one.
 * Keystone unreachable or refusing the service user: ``Unavailable`` and
   nothing changed. No Keystone error escapes as anything else.
+* Verification codes are mailed within the ``[mail]`` limits (see
+  ``account.contacts.issue_code``); their log is part of the document, so
+  the limits hold across Horizon processes and hosts, under the same lock
+  and compare-and-set, and every write prunes it to its hour.
 """
 
 import contextlib
@@ -38,9 +42,11 @@ from openstack_dashboard import policy
 from cleura_billing_dashboard.account import contacts as contact_rules
 from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import invoicing
 from cleura_billing_dashboard.account import phones as phone_rules
 from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import models
 from cleura_billing_dashboard import notify
@@ -286,8 +292,10 @@ def account_update(request, revision, change):
         if doc['revision'] != expected:
             raise Conflict()
         result = change(doc)
+        now = timezone.now()
+        verification.prune_log(doc, now)
         doc['revision'] = expected + 1
-        doc['updated_at'] = timezone.now().isoformat()
+        doc['updated_at'] = now.isoformat()
         doc['updated_by'] = request.user.id
         stored = document.dump(doc)
         try:
@@ -328,7 +336,22 @@ def _issue(doc, contact_id):
         doc, contact_id, _code_secret(), timezone.now(),
         lifetime_minutes=opts.verification_code_lifetime,
         attempts=opts.verification_code_attempts,
-        resend_interval=opts.verification_resend_interval)
+        resend_interval=opts.verification_resend_interval,
+        codes_per_hour=opts.verification_codes_per_hour)
+
+
+def _issue_unless_limited(doc, contact_id):
+    """``(code, None)``, or ``(None, refusal)`` when a limit says not now.
+
+    The refusal (``errors.AccountError``) says when a code can be sent;
+    the address stays pending and ``contact_resend_code`` sends it then.
+    """
+    try:
+        return _issue(doc, contact_id), None
+    except errors.AccountError as e:
+        if e.code not in contact_rules.RATE_LIMITED:
+            raise
+        return None, e
 
 
 def _mail_code(request, email, code):
@@ -350,33 +373,40 @@ def _mail_code(request, email, code):
 def contact_create(request, revision, email, name=''):
     """Add a pending address and mail it a code.
 
-    Returns ``(contact, code_mailed, account)``; a refused mail leaves the
-    address pending (``contact_resend_code`` tries again).
+    Returns ``(contact, code_mailed, held, account)``. ``held`` is None, or
+    the ``errors.AccountError`` of a mail limit (``[mail]
+    verification_*``): the address is saved, pending, and no code was
+    mailed; its message says when ``contact_resend_code`` can send one. A
+    refused mail also leaves the address pending.
     """
     def change(doc):
         contact = contact_rules.add_contact(doc, email, name)
-        return contact, _issue(doc, contact['id'])
+        return (contact,) + _issue_unless_limited(doc, contact['id'])
 
-    (contact, code), account = account_update(request, revision, change)
-    mailed = _mail_code(request, contact['email'], code)
-    return Contact(contact), mailed, account
+    (contact, code, held), account = account_update(request, revision,
+                                                    change)
+    mailed = _mail_code(request, contact['email'], code) if code else False
+    return Contact(contact), mailed, held, account
 
 
 def contact_update(request, revision, contact_id, email, name=''):
     """Change an address or its name; a new address gets a new code.
 
-    Returns ``(contact, readdressed, code_mailed, account)``.
+    Returns ``(contact, readdressed, code_mailed, held, account)``, with
+    ``held`` as for ``contact_create``: an address changed back to one
+    mailed a moment ago is saved but not mailed again.
     """
     def change(doc):
         contact, readdressed = contact_rules.update_contact(
             doc, contact_id, email, name)
-        code = _issue(doc, contact_id) if readdressed else None
-        return contact, readdressed, code
+        code, held = _issue_unless_limited(doc, contact_id) if (
+            readdressed) else (None, None)
+        return contact, readdressed, code, held
 
-    (contact, readdressed, code), account = account_update(
+    (contact, readdressed, code, held), account = account_update(
         request, revision, change)
     mailed = _mail_code(request, contact['email'], code) if code else False
-    return Contact(contact), readdressed, mailed, account
+    return Contact(contact), readdressed, mailed, held, account
 
 
 def contact_delete(request, revision, contact_ids):
@@ -400,15 +430,23 @@ def contact_verify(request, revision, contact_id, code):
 
     The outcome is one of ``account.verification``'s; the attempt is
     stored whatever it is, so the returned account has a new revision.
+    While the address (or the project) has used up its wrong codes of the
+    hour, the check is refused (``errors.AccountError``) and nothing is
+    stored.
     """
+    attempts = conf.get_conf().mail.verification_code_attempts
     return account_update(
         request, revision,
         lambda doc: contact_rules.verify(doc, contact_id, code,
-                                         _code_secret(), timezone.now()))
+                                         _code_secret(), timezone.now(),
+                                         attempts=attempts))
 
 
 def contact_resend_code(request, revision, contact_id):
-    """Mail a new code to a pending address: ``(mailed, account)``."""
+    """Mail a new code to a pending address: ``(mailed, account)``.
+
+    Within a mail limit, ``errors.AccountError`` says when it can.
+    """
     def change(doc):
         return contact_rules.find(doc, contact_id)['email'], _issue(
             doc, contact_id)

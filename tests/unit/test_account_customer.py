@@ -224,3 +224,22 @@ def test_full_width_organisation_numbers_are_stored_in_ascii():
     clean = customer.validate_customer(dict(
         VALID, org_number='５５６６７７－８８９９', vat_number=''))
     assert clean['org_number'] == '556677-8899'
+
+
+def test_a_document_from_before_the_verification_log_loads_with_none():
+    doc = document.load({'revision': 2, 'contacts': []})
+    assert doc['verification_log'] == {'sent': [], 'failed': []}
+    assert document.new_document()['verification_log'] == {
+        'sent': [], 'failed': []}
+
+
+def test_the_verification_log_is_loaded_and_malformed_entries_dropped():
+    entry = {'address': 'ab' * 16, 'at': '2026-05-01T12:00:00+00:00'}
+    doc = document.load({'verification_log': {
+        'sent': [entry, dict(entry, extra='dropped'), 'junk',
+                 {'address': 1, 'at': 'x'}, {'at': entry['at']}],
+        'failed': 7, 'other': [entry]}})
+    assert doc['verification_log'] == {'sent': [entry, entry],
+                                       'failed': []}
+    assert document.load({'verification_log': 'junk'})[
+        'verification_log'] == {'sent': [], 'failed': []}

@@ -8,11 +8,14 @@ pointed at a port nobody listens on.
 
 import contextlib
 import copy
+import datetime
 import json
+import re
 import socket
 import types
 from unittest import mock
 
+from django.core import mail
 from django.db import connection
 from django.test.utils import override_settings
 from keystoneauth1.identity import v3
@@ -26,6 +29,7 @@ from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import models
@@ -284,3 +288,134 @@ class UnreachableKeystoneTests(test.TestCase):
             contacts.account_update(user_request(self), 0, lambda doc: None)
         self.assertIn('cloud operator', str(caught.exception))
         self.assertFalse(contacts.is_configured())
+
+
+class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
+    """Codes are mailed and checked within the [mail] limits.
+
+    Per address across edits and deletions, per project across Horizon
+    processes: the log is in the document in Keystone.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.req = user_request(self)
+
+    def override(self, **options):
+        for name, value in options.items():
+            conf.get_conf().set_override(name, value, 'mail')
+            self.addCleanup(conf.get_conf().clear_override, name, 'mail')
+
+    def revision(self):
+        return self.stored()['revision']
+
+    def mailed_to(self, email):
+        return [m for m in mail.outbox if m.to == [email]]
+
+    def code(self, email):
+        return re.search(r'^ {4}(\d{6})$', self.mailed_to(email)[-1].body,
+                         re.M).group(1)
+
+    def test_adding_an_address_again_does_not_mail_it_too_soon(self):
+        contact, mailed, held, _account = contacts.contact_create(
+            self.req, 0, 'ann@example.com')
+        self.assertEqual((True, None), (mailed, held))
+        contacts.contact_delete(self.req, 1, [contact.id])
+        contact, mailed, held, account = contacts.contact_create(
+            self.req, 2, 'Ann@EXAMPLE.com.')
+        # Saved, pending, without a code; the refusal says when.
+        self.assertFalse(mailed)
+        self.assertEqual('too_soon', held.code)
+        self.assertIn('seconds before asking for another', str(held))
+        self.assertEqual((3, 'Ann@example.com', None),
+                         (account.revision, contact.email,
+                          self.stored()['contacts'][0]['verification']))
+        self.assertEqual(1, len(mail.outbox))
+
+    def test_editing_an_address_away_and_back_does_not_mail_it(self):
+        ann, _mailed, _held, _account = contacts.contact_create(
+            self.req, 0, 'ann@example.com')
+        _contact, readdressed, mailed, held, _account = (
+            contacts.contact_update(self.req, 1, ann.id, 'bob@example.com'))
+        self.assertEqual((True, True, None), (readdressed, mailed, held))
+        _contact, readdressed, mailed, held, _account = (
+            contacts.contact_update(self.req, 2, ann.id, 'ann@example.com'))
+        self.assertEqual((True, False, 'too_soon'),
+                         (readdressed, mailed, held.code))
+        self.assertEqual([1, 1], [len(self.mailed_to(email)) for email in (
+            'ann@example.com', 'bob@example.com')])
+        # The resend button says the same.
+        with self.assertRaises(errors.AccountError) as caught:
+            contacts.contact_resend_code(self.req, 3, ann.id)
+        self.assertEqual('too_soon', caught.exception.code)
+        self.assertEqual(2, len(mail.outbox))
+
+    def test_a_project_gets_so_many_codes_an_hour(self):
+        self.override(verification_codes_per_hour=2,
+                      verification_resend_interval=0)
+        first, _mailed, _held, _account = contacts.contact_create(
+            self.req, 0, 'a@example.com')
+        contacts.contact_resend_code(self.req, 1, first.id)
+        third, mailed, held, _account = contacts.contact_create(
+            self.req, 2, 'c@example.com')
+        self.assertEqual((False, 'rate_limited'), (mailed, held.code))
+        self.assertIn('in 60 minutes', str(held))
+        with self.assertRaises(errors.AccountError) as caught:
+            contacts.contact_resend_code(self.req, 3, third.id)
+        self.assertEqual('rate_limited', caught.exception.code)
+        self.assertEqual(3, self.revision())
+        self.assertEqual(2, len(mail.outbox))
+        # An hour later the project may be mailed again.
+        an_hour_later = contacts.timezone.now() + datetime.timedelta(
+            hours=1, seconds=1)
+        with mock.patch.object(contacts.timezone, 'now',
+                               return_value=an_hour_later):
+            mailed, _account = contacts.contact_resend_code(self.req, 3,
+                                                            third.id)
+        self.assertTrue(mailed)
+        self.assertEqual(['c@example.com'], mail.outbox[-1].to)
+
+    def test_wrong_codes_are_counted_per_address_across_codes(self):
+        self.override(verification_code_attempts=2,
+                      verification_resend_interval=0)
+        ann, _mailed, _held, _account = contacts.contact_create(
+            self.req, 0, 'ann@example.com')
+        wrong = '%06d' % ((int(self.code('ann@example.com')) + 1) % 10 ** 6)
+        outcome, account = contacts.contact_verify(self.req, 1, ann.id,
+                                                   wrong)
+        self.assertEqual((verification.WRONG, 1),
+                         (outcome, account.contact(ann.id).attempts_left))
+        _mailed, account = contacts.contact_resend_code(self.req, 2, ann.id)
+        # The new code has the attempts the address has left, not new ones.
+        self.assertEqual(1, account.contact(ann.id).attempts_left)
+        code = self.code('ann@example.com')
+        wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
+        outcome, _account = contacts.contact_verify(self.req, 3, ann.id,
+                                                    wrong)
+        self.assertEqual(verification.LOCKED, outcome)
+        # Even the right code is refused now, and nothing is stored.
+        with self.assertRaises(errors.AccountError) as caught:
+            contacts.contact_verify(self.req, 4, ann.id, code)
+        self.assertEqual(('too_many_attempts', 'code'),
+                         (caught.exception.code, caught.exception.field))
+        self.assertIn('Try again in 60 minutes', str(caught.exception))
+        with self.assertRaises(errors.AccountError):
+            contacts.contact_resend_code(self.req, 4, ann.id)
+        self.assertEqual(4, self.revision())
+        self.assertFalse(self.stored()['contacts'][0]['verified'])
+
+    def test_keystone_keeps_only_digests_of_the_last_hour(self):
+        ann, _mailed, _held, _account = contacts.contact_create(
+            self.req, 0, 'ann@example.com')
+        contacts.contact_delete(self.req, 1, [ann.id])
+        stored = self.stored()
+        self.assertNotIn('ann@', json.dumps(stored))
+        self.assertEqual(1, len(stored['verification_log']['sent']))
+        # Any write drops what is older than an hour.
+        an_hour_later = contacts.timezone.now() + datetime.timedelta(
+            hours=1, seconds=1)
+        with mock.patch.object(contacts.timezone, 'now',
+                               return_value=an_hour_later):
+            contacts.account_update(self.req, 2, lambda doc: None)
+        self.assertEqual({'sent': [], 'failed': []},
+                         self.stored()['verification_log'])

@@ -487,3 +487,60 @@ class TextTests(AccountPaneTestCase):
         self.client.post(CUSTOMER_URL, dict(CUSTOMER, revision=1,
                                             postal_code='١١١٥٧'))
         self.assertEqual('111 57', self.stored()['customer']['postal_code'])
+
+
+class VerificationLimitTests(AccountPaneTestCase):
+    """The mail limits, as the forms and the resend button tell them."""
+
+    def override(self, **options):
+        for name, value in options.items():
+            fakes.conf.get_conf().set_override(name, value, 'mail')
+            self.addCleanup(fakes.conf.get_conf().clear_override, name,
+                            'mail')
+
+    def test_an_address_added_again_is_saved_but_not_mailed_too_soon(self):
+        ann = self.add_email('ann@example.com')
+        self.client.post(INDEX_URL, {
+            'action': 'emails__delete__%s' % ann['id'],
+            'revision': self.revision()})
+        res = self.client.post(CREATE_EMAIL_URL, {
+            'revision': self.revision(), 'email': 'ANN@example.com'})
+        self.assertNoFormErrors(res)
+        page = self.client.get(CONTACT_URL)
+        self.assertContains(page, 'ANN@example.com is saved, pending '
+                                  'verification, but no code was mailed')
+        self.assertContains(page, 'seconds before asking for another')
+        self.assertContains(page, 'Then use &quot;Resend code&quot;')
+        self.assertEqual(1, len(mail.outbox))
+        self.assertIsNone(self.contact('ANN@example.com')['verification'])
+
+    def test_the_codes_per_hour_cap_shows_on_resend(self):
+        self.override(verification_codes_per_hour=1,
+                      verification_resend_interval=0)
+        ann = self.add_email('ann@example.com')
+        res = self.client.post(INDEX_URL, {
+            'action': 'emails__resend__%s' % ann['id'],
+            'revision': self.revision()})
+        page = self.client.get(res['Location'])
+        self.assertContains(page, 'Too many verification codes were mailed '
+                                  'for this project in the last hour.')
+        self.assertEqual(1, len(mail.outbox))
+
+    def test_used_up_wrong_codes_lock_the_form_for_the_hour(self):
+        self.override(verification_code_attempts=2)
+        ann = self.add_email('ann@example.com')
+        code = code_in(mail.outbox[0])
+        wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
+        for revision in (1, 2):
+            res = self.client.post(verify_url(ann['id']), {
+                'revision': revision, 'contact_id': ann['id'],
+                'code': wrong})
+        self.assertContains(res, 'Too many wrong codes were entered for '
+                                 'this address. Wait up to an hour')
+        res = self.client.post(verify_url(ann['id']), {
+            'revision': 3, 'contact_id': ann['id'], 'code': code})
+        self.assertEqual(['Too many wrong codes were entered for '
+                          'ann@example.com in the last hour. Try again in '
+                          '60 minutes.'], res.context['form'].errors['code'])
+        self.assertEqual(3, self.revision())
+        self.assertFalse(self.contact('ann@example.com')['verified'])

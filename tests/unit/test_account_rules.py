@@ -1,17 +1,20 @@
 """The contact rules, verification codes, phones and settings (pure)."""
 
 import datetime
+import json
 from unittest import mock
 
 import pytest
 
 from cleura_billing_dashboard.account import contacts
+from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import invoicing
 from cleura_billing_dashboard.account import phones
 from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import verification
+from cleura_billing_dashboard import conf
 
 SECRET = b'test secret'
 NOW = datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -27,9 +30,9 @@ def added(doc, email):
     return contacts.find(doc, contact['id'])
 
 
-def refusal(code, call, *args):
+def refusal(code, call, *args, **kwargs):
     with pytest.raises(errors.AccountError) as caught:
-        call(*args)
+        call(*args, **kwargs)
     assert caught.value.code == code, caught.value.message
     return str(caught.value.message)
 
@@ -441,3 +444,193 @@ def test_phone_numbers_in_other_digits_are_stored_in_ascii(doc, number):
 @pytest.mark.parametrize('number', ['+46 ๗๐ abc', '+４６ ７ⅰ', '+46 70 ½'])
 def test_phone_numbers_with_other_characters_are_refused(doc, number):
     refusal('invalid_number', phones.add_phone, doc, number)
+
+
+# Verification mail cannot be used to flood an address: limits per address
+# (casefolded canonical form) and per project, kept in the document's
+# verification_log across codes, edits and deletions.
+
+def later(**delta):
+    return NOW + datetime.timedelta(**delta)
+
+
+def issue(doc, contact_id, at, **limits):
+    return contacts.issue_code(doc, contact_id, SECRET, at, **limits)
+
+
+def pending_code(doc, contact_id):
+    return contacts.find(doc, contact_id)['verification']
+
+
+def test_editing_an_address_away_and_back_does_not_mail_it_too_soon(doc):
+    ann = contacts.add_contact(doc, 'ann@example.com')
+    issue(doc, ann['id'], NOW, resend_interval=60)
+    contacts.update_contact(doc, ann['id'], 'bob@example.com')
+    # Another address: it was never mailed.
+    issue(doc, ann['id'], later(seconds=5), resend_interval=60)
+    contacts.update_contact(doc, ann['id'], 'ANN@Example.com.')
+    message = refusal('too_soon', issue, doc, ann['id'], later(seconds=10),
+                      resend_interval=60)
+    assert message == ('A code was sent 10 seconds ago. Wait 50 seconds '
+                       'before asking for another.')
+    assert pending_code(doc, ann['id']) is None
+    issue(doc, ann['id'], later(seconds=60), resend_interval=60)
+    assert pending_code(doc, ann['id'])['sent_at'] == later(
+        seconds=60).isoformat()
+
+
+def test_deleting_and_adding_an_address_again_does_not_reset_its_wait(doc):
+    ann = contacts.add_contact(doc, 'Ann@Example.com')
+    issue(doc, ann['id'], NOW, resend_interval=60)
+    contacts.delete_contacts(doc, [ann['id']])
+    again = contacts.add_contact(doc, 'ann@EXAMPLE.com')
+    refusal('too_soon', issue, doc, again['id'], later(seconds=30),
+            resend_interval=60)
+    assert pending_code(doc, again['id']) is None
+
+
+def test_the_log_names_addresses_only_by_a_keyed_digest(doc):
+    ann = contacts.add_contact(doc, 'ann@example.com')
+    issue(doc, ann['id'], NOW)
+    contacts.delete_contacts(doc, [ann['id']])
+    stored = document.dump(doc)
+    assert 'ann@' not in json.dumps(stored)
+    [sent] = stored['verification_log']['sent']
+    assert set(sent) == {'address', 'at'}
+    assert sent['at'] == NOW.isoformat()
+    # Keyed: without the server secret an address cannot be tested.
+    assert sent['address'] == verification.address_digest(
+        SECRET, 'ann@example.com')
+    assert sent['address'] != verification.address_digest(
+        b'other secret', 'ann@example.com')
+
+
+def test_a_project_is_mailed_at_most_so_many_codes_an_hour(doc):
+    ids = [contacts.add_contact(doc, 'user%d@example.com' % i)['id']
+           for i in range(3)]
+    issue(doc, ids[0], NOW, codes_per_hour=3)
+    issue(doc, ids[1], later(minutes=5), codes_per_hour=3)
+    # A code mailed again to the same address counts too.
+    issue(doc, ids[1], later(minutes=6), codes_per_hour=3)
+    message = refusal('rate_limited', issue, doc, ids[2],
+                      later(minutes=10), codes_per_hour=3)
+    assert message == ('Too many verification codes were mailed for this '
+                       'project in the last hour. A new code can be mailed '
+                       'in 50 minutes.')
+    assert pending_code(doc, ids[2]) is None
+    assert 'in 1 minute.' in refusal('rate_limited', issue, doc, ids[2],
+                                     later(minutes=59, seconds=30),
+                                     codes_per_hour=3)
+    issue(doc, ids[2], later(minutes=60), codes_per_hour=3)
+    assert pending_code(doc, ids[2]) is not None
+
+
+def test_wrong_codes_count_per_address_across_codes(doc):
+    ann = contacts.add_contact(doc, 'ann@example.com')
+
+    def check(code, at):
+        return contacts.verify(doc, ann['id'], code, SECRET, at, attempts=3)
+
+    with mock.patch.object(verification, 'new_code',
+                           side_effect=['111111', '222222']):
+        issue(doc, ann['id'], NOW, attempts=3)
+        assert check('000000', later(minutes=1)) == verification.WRONG
+        assert check('000000', later(minutes=2)) == verification.WRONG
+        # A new code does not bring the attempts back.
+        issue(doc, ann['id'], later(minutes=3), attempts=3)
+        assert pending_code(doc, ann['id'])['attempts_left'] == 1
+        assert check('000000', later(minutes=4)) == verification.LOCKED
+        # Until the first wrong code is an hour old: no check, no code.
+        message = refusal('too_many_attempts', check, '222222',
+                          later(minutes=5))
+        assert message == ('Too many wrong codes were entered for '
+                           'ann@example.com in the last hour. Try again in '
+                           '56 minutes.')
+        refusal('too_many_attempts', issue, doc, ann['id'],
+                later(minutes=5), attempts=3)
+    assert not contacts.find(doc, ann['id'])['verified']
+
+
+def test_deleting_and_adding_an_address_again_keeps_its_wrong_codes(doc):
+    ann = contacts.add_contact(doc, 'ann@example.com')
+    with mock.patch.object(verification, 'new_code',
+                           side_effect=['111111', '222222']):
+        issue(doc, ann['id'], NOW, attempts=2)
+        for minute in (1, 2):
+            contacts.verify(doc, ann['id'], '000000', SECRET,
+                            later(minutes=minute), attempts=2)
+        contacts.delete_contacts(doc, [ann['id']])
+        again = contacts.add_contact(doc, 'Ann@Example.COM')
+        refusal('too_many_attempts', issue, doc, again['id'],
+                later(minutes=3), attempts=2)
+        # An hour after the first wrong code, one attempt is back.
+        issue(doc, again['id'], later(minutes=61), attempts=2)
+    assert pending_code(doc, again['id'])['attempts_left'] == 1
+    assert contacts.verify(doc, again['id'], '222222', SECRET,
+                           later(minutes=62),
+                           attempts=2) == verification.VERIFIED
+
+
+def test_a_project_has_a_budget_of_wrong_codes_too(doc):
+    ids = [contacts.add_contact(doc, 'user%d@example.com' % i)['id']
+           for i in range(3)]
+    for contact_id in ids:
+        issue(doc, contact_id, NOW)
+    with mock.patch.object(verification, 'MAX_FAILED_PER_HOUR', 4):
+        for contact_id in ids[:2]:
+            for _ in range(2):
+                assert contacts.verify(
+                    doc, contact_id, 'abcdef', SECRET,
+                    later(minutes=1)) == verification.WRONG
+        message = refusal('too_many_attempts', contacts.verify, doc,
+                          ids[2], 'abcdef', SECRET, later(minutes=2))
+        assert message == ('Too many wrong codes were entered in this '
+                           'project in the last hour. Try again in 59 '
+                           'minutes.')
+        refusal('too_many_attempts', issue, doc, ids[2], later(minutes=2))
+
+
+def test_the_log_keeps_only_the_last_hour(doc):
+    ann = contacts.add_contact(doc, 'ann@example.com')
+    issue(doc, ann['id'], NOW)
+    contacts.verify(doc, ann['id'], '000000', SECRET, later(minutes=1))
+    doc['verification_log']['sent'].append(
+        {'address': 'f' * 32, 'at': later(days=400).isoformat()})
+    verification.prune_log(doc, later(minutes=59))
+    assert [len(doc['verification_log'][kind])
+            for kind in ('sent', 'failed')] == [1, 1]
+    verification.prune_log(doc, later(minutes=61))
+    assert doc['verification_log'] == {'sent': [], 'failed': []}
+
+
+def test_the_fullest_document_with_the_fullest_log_can_be_stored(doc):
+    # Every list at its limit, every text at its longest in 3-byte UTF-8,
+    # the log at the most it can hold within its hour.
+    wide = '\u4e2d'
+    for field, length in customer.MAX_LENGTH.items():
+        doc['customer'][field] = wide * length
+    doc['customer']['billing_address'] = {
+        field: wide * customer.MAX_LENGTH[field]
+        for field in document.ADDRESS_FIELDS}
+    for i in range(document.MAX_CONTACTS):
+        email = '%02d' % i + 'x' * 60 + '@' + ('d' * 60 + '.') * 3 + 'se'
+        contact = contacts.add_contact(doc, email, wide * 100)
+        issue(doc, contact['id'], NOW)
+    for i in range(document.MAX_PHONES):
+        phones.add_phone(doc, '+4670%07d' % i, wide * 64)
+    log = doc['verification_log']
+    log['sent'] = [dict(log['sent'][0]) for _ in range(
+        verification.MAX_CODES_PER_HOUR)]
+    log['failed'] = [dict(log['sent'][0]) for _ in range(
+        verification.MAX_FAILED_PER_HOUR)]
+    size = len(json.dumps(document.dump(doc),
+                          ensure_ascii=False).encode('utf-8'))
+    assert size < document.MAX_DOCUMENT_BYTES
+
+
+def test_the_log_bound_is_the_highest_codes_per_hour_allowed():
+    # The size test above holds only while the option cannot go higher.
+    [option] = [opt for opt in conf.mail_opts
+                if opt.dest == 'verification_codes_per_hour']
+    assert option.type.max == verification.MAX_CODES_PER_HOUR
+    assert option.default == 10

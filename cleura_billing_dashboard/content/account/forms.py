@@ -143,8 +143,15 @@ class PreferencesForm(AccountForm):
         return saved
 
 
-def _code_message(request, email, mailed):
-    if mailed:
+def _code_message(request, email, mailed, held=None):
+    if held is not None:
+        # A mail limit: saved, pending, no code; the reason says when.
+        messages.warning(request, _('%(email)s is saved, pending '
+                                    'verification, but no code was mailed '
+                                    'to it. %(reason)s Then use "Resend '
+                                    'code".') % {'email': email,
+                                                 'reason': held.message})
+    elif mailed:
         messages.success(request, _('A verification code was mailed to '
                                     '%s. Enter it with "Verify".') % email)
     else:
@@ -165,8 +172,8 @@ class CreateEmailForm(AccountForm):
         result = self.save(lambda: contacts.contact_create(
             request, data['revision'], data['email'], data['name']))
         if result:
-            contact, mailed, _account = result
-            _code_message(request, contact.email, mailed)
+            contact, mailed, held, _account = result
+            _code_message(request, contact.email, mailed, held)
         return result
 
 
@@ -178,9 +185,9 @@ class UpdateEmailForm(CreateEmailForm):
             request, data['revision'], data['contact_id'], data['email'],
             data['name']))
         if result:
-            contact, readdressed, mailed, _account = result
+            contact, readdressed, mailed, held, _account = result
             if readdressed:
-                _code_message(request, contact.email, mailed)
+                _code_message(request, contact.email, mailed, held)
             else:
                 messages.success(request, _('Saved %s.') % contact.email)
         return result
@@ -205,6 +212,9 @@ class VerifyEmailForm(AccountForm):
                                 'get a new one.'),
         verification.NO_CODE: _('No code was sent to this address. Use '
                                 '"Resend code".'),
+        verification.LOCKED: _('Too many wrong codes were entered for this '
+                               'address. Wait up to an hour, then use '
+                               '"Resend code" to get a new one.'),
     }
 
     def handle(self, request, data):
