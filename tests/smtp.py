@@ -13,6 +13,7 @@ class Received(object):
 
     def __init__(self, rcpt_tos, content):
         self.rcpt_tos = [address.lower() for address in rcpt_tos]
+        self.received_at = time.time()
         self.message = email.message_from_bytes(content,
                                                 policy=policy.default)
 

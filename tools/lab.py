@@ -287,13 +287,15 @@ def ensure_identities(ks, users=DEMO_USERS, password=DEMO_PASSWORD):
 
 class Horizon:
     def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
-                 landing_identity=True):
+                 landing_identity=True, extra_conf=''):
         self.state = os.path.join(os.path.abspath(state_dir), 'horizon')
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
         self.keystone_url = keystone_url
         self.smtp_port = smtp_port
         self.landing_identity = landing_identity
+        # More of the plugin's config file, e.g. shorter waits for tests.
+        self.extra_conf = extra_conf
         self.process = None
 
     @property
@@ -344,6 +346,7 @@ class Horizon:
                 admin_password=ADMIN_PASSWORD, horizon_url=self.url,
                 stripe_api_base=os.environ.get('CLEURA_LAB_STRIPE_API_BASE',
                                                'http://127.0.0.1:12111')))
+            f.write(self.extra_conf)
         self.install_plugin()
         self.manage('migrate', '--noinput')
         self.manage('compress', '--force')
@@ -373,7 +376,7 @@ class Horizon:
 
 
 def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
-              landing_identity=True, smtp_port=2525):
+              landing_identity=True, smtp_port=2525, extra_conf=''):
     """Keystone and Horizon running, demo identities present."""
     os.makedirs(state_dir, exist_ok=True)
     keystone = Keystone(state_dir, keystone_port)
@@ -383,7 +386,8 @@ def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
         ensure_identities(keystone.admin_client(), users)
         horizon = Horizon(state_dir, horizon_port, keystone.url,
                           smtp_port=smtp_port,
-                          landing_identity=landing_identity)
+                          landing_identity=landing_identity,
+                          extra_conf=extra_conf)
         horizon.setup()
         horizon.start()
     except BaseException:

@@ -1,10 +1,17 @@
-"""Headless Debian Chromium through Selenium, with a screenshot on failure."""
+"""Headless Debian Chromium through Selenium, with a screenshot on failure.
+
+One logged-in browser per user, shared by every test of the session
+(``as_user('alice')``): logging in costs a Keystone round trip and a page,
+and a person keeps their browser open too. Each test starts by opening the
+page it needs, so what the last test left on screen does not matter.
+"""
 
 import os
 import shutil
 import tempfile
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -29,36 +36,100 @@ CHROMIUM_FLAGS = [
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if not (report.failed and call.when == 'call'):
+        return
+    drivers = dict(getattr(item, '_browsers_used', {}))
     driver = getattr(item, 'funcargs', {}).get('browser')
-    if report.failed and call.when == 'call' and driver is not None:
+    if driver is not None:
+        drivers['browser'] = driver
+    for who, driver in drivers.items():
         os.makedirs(ARTIFACTS, exist_ok=True)
-        path = os.path.join(ARTIFACTS, item.name + '.png')
-        driver.save_screenshot(path)
+        path = os.path.join(ARTIFACTS, '%s-%s.png' % (item.name, who))
+        try:
+            driver.save_screenshot(path)
+        except Exception:  # a dead browser has no screenshot to give
+            continue
         report.sections.append(('screenshot', path))
+
+
+class Browser(object):
+    """A Chromium with its own profile and download folder."""
+
+    def __init__(self, language=None):
+        for path in (CHROMIUM, CHROMEDRIVER):
+            if not os.path.exists(path):
+                pytest.fail('%s is missing: install the Debian packages '
+                            'chromium and chromium-driver '
+                            '(tools/ensure_browser.py does).' % path)
+        self.profile = tempfile.mkdtemp(prefix='chromium-')
+        self.downloads = os.path.join(self.profile, 'downloads')
+        os.makedirs(self.downloads)
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in CHROMIUM_FLAGS + ['--user-data-dir=' + self.profile]:
+            options.add_argument(flag)
+        if language:
+            options.add_argument('--lang=' + language)
+        prefs = {'download.default_directory': self.downloads,
+                 'download.prompt_for_download': False}
+        if language:
+            prefs['intl.accept_languages'] = language
+        options.add_experimental_option('prefs', prefs)
+        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER),
+                                       options=options)
+        self.driver.implicitly_wait(0)
+
+    def quit(self):
+        self.driver.quit()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 @pytest.fixture
 def browser():
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.path.exists(path):
-            pytest.fail('%s is missing: install the Debian packages chromium '
-                        'and chromium-driver (tools/ensure-browser does).'
-                        % path)
-    profile = tempfile.mkdtemp(prefix='chromium-')
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS + ['--user-data-dir=' + profile]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    """A fresh browser of its own, for a test that must start logged out."""
+    fresh = Browser()
+    yield fresh.driver
+    fresh.quit()
+
+
+@pytest.fixture(scope='session')
+def _browser_pool(real_lab):
+    pool = {}
+    yield pool
+    for opened in pool.values():
+        opened.quit()
+
+
+@pytest.fixture
+def as_user(real_lab, _browser_pool, request):
+    """``as_user(name)``: that user's browser, logged in once a session."""
+    used = request.node._browsers_used = {}
+
+    def get(username, password='demo'):
+        if username not in _browser_pool:
+            opened = Browser()
+            browser_login(opened.driver, real_lab.url, username, password)
+            opened.driver.downloads = opened.downloads
+            _browser_pool[username] = opened
+        driver = _browser_pool[username].driver
+        used[username] = driver
+        return driver
+
+    return get
 
 
 def wait_for(driver, locator, timeout=60):
     return WebDriverWait(driver, timeout).until(
         EC.visibility_of_element_located(locator))
+
+
+def wait_until(driver, condition, timeout=60):
+    # A page may reload under the condition: an element found just before
+    # the reload is stale by the time it is read; look again.
+    return WebDriverWait(
+        driver, timeout,
+        ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition)
 
 
 def browser_login(driver, base_url, username, password='demo'):
@@ -68,3 +139,22 @@ def browser_login(driver, base_url, username, password='demo'):
     driver.find_element(By.ID, 'id_password').send_keys(password)
     driver.find_element(By.CSS_SELECTOR, 'button[type=submit]').click()
     wait_for(driver, (By.CSS_SELECTOR, '.user-menu'))
+
+
+def tab(name):
+    """The locator of the page's tab called ``name`` (not a menu link)."""
+    return (By.XPATH, '//ul[contains(@class, "nav-tabs")]//a[normalize-space()'
+                      '="%s"]' % name)
+
+
+def messages(driver):
+    """The texts of Horizon's toast messages now on the page."""
+    return [element.text for element in driver.find_elements(
+        By.CSS_SELECTOR, '.messages .alert')]
+
+
+def wait_for_message(driver, text, timeout=60):
+    """Wait for a Horizon message containing ``text``; return its text."""
+    def found(d):
+        return next((m for m in messages(d) if text in m), False)
+    return wait_until(driver, found, timeout)

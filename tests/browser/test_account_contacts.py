@@ -1,6 +1,7 @@
 """The seed's journey in a real browser: Billing moves to a new address.
 
-Alice opens Account settings from the user menu, adds a new address,
+Alice opens Account settings from the user menu, changes Customer Info and
+Settings, adds a new address,
 verifies it with the code from the mail the lab's SMTP server received,
 gives it Billing and takes Billing from the old address. The next invoice
 issued for acme reaches only the new address.
@@ -10,14 +11,15 @@ import json
 import re
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from cleura_billing_dashboard.account import document
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import tab
+from tests.browser.test_account_forms import choose
 from tests.browser.conftest import wait_for
+from tests.browser.conftest import wait_for_message
+from tests.browser.conftest import wait_until
 from tests.functional.test_account_keystone import project_id
 from tests.functional.test_account_keystone import reset
 from tests.functional.test_account_keystone import stored
@@ -35,15 +37,6 @@ def row(email):
 def toggle(email, role):
     return (By.CSS_SELECTOR, 'button.role-toggle[data-contact="%s"]'
                              '[data-role="%s"]' % (email, role))
-
-
-def wait_until(driver, condition, timeout=60):
-    # The page reloads under the condition: a row found just before the
-    # reload is stale by the time its text is read; look again.
-    return WebDriverWait(
-        driver, timeout,
-        ignored_exceptions=(StaleElementReferenceException,)).until(
-            condition)
 
 
 def click_and_reload(driver, locator):
@@ -65,7 +58,7 @@ def submit_modal(driver, form_id, values):
     wait_until(driver, EC.staleness_of(button))
 
 
-def test_billing_moves_to_a_verified_new_address(real_lab, browser,
+def test_billing_moves_to_a_verified_new_address(real_lab, as_user,
                                                  smtp_server, tmp_path):
     old = {'id': 'old1', 'email': OLD, 'name': '',
            'roles': ['billing', 'tech', 'dpo'], 'verified': True,
@@ -77,16 +70,36 @@ def test_billing_moves_to_a_verified_new_address(real_lab, browser,
     doc['contacts'] = [old]
     reset(real_lab, 'acme', doc)
 
-    browser_login(browser, real_lab.url, 'alice')
-    browser.find_element(By.CSS_SELECTOR,
-                         '.user-menu .dropdown-toggle').click()
+    browser = as_user('alice')
+    browser.get(real_lab.url + '/identity/')
+    wait_for(browser, (By.CSS_SELECTOR,
+                       '.user-menu .dropdown-toggle')).click()
     wait_for(browser, (By.PARTIAL_LINK_TEXT, 'Account settings')).click()
     heading = wait_for(browser, (By.CSS_SELECTOR, '.page-header h1'))
     assert heading.text == 'Account settings'
     tabs = [tab.text for tab in browser.find_elements(
         By.CSS_SELECTOR, '.nav-tabs li a')]
     assert tabs == ['Customer Info', 'Contact', 'Settings']
-    wait_for(browser, (By.LINK_TEXT, 'Contact')).click()
+
+    # Customer Info and Settings, saved with their own Save buttons.
+    form = wait_for(browser, (By.ID, 'customer_form'))
+    field = form.find_element(By.NAME, 'vat_number')
+    field.clear()
+    field.send_keys('SE556677889901')
+    click_and_reload(browser, (By.CSS_SELECTOR,
+                               '#customer_form button[type=submit]'))
+    wait_for_message(browser, 'Customer info saved.')
+    wait_for(browser, tab('Settings')).click()
+    form = wait_for(browser, (By.ID, 'settings_form'))
+    choose(form, 'delivery', 'link')
+    click_and_reload(browser, (By.CSS_SELECTOR,
+                               '#settings_form button[type=submit]'))
+    wait_for_message(browser, 'Settings saved.')
+    account = stored(real_lab, 'acme')
+    assert account['customer']['vat_number'] == 'SE556677889901'
+    assert account['settings']['delivery'] == 'link'
+
+    wait_for(browser, tab('Contact')).click()
 
     # A new address: pending until the mailed code is entered.
     wait_for(browser, (By.ID, 'emails__action_create')).click()
@@ -104,11 +117,11 @@ def test_billing_moves_to_a_verified_new_address(real_lab, browser,
 
     # Billing on for the new address, then off for the old one.
     click_and_reload(browser, toggle(NEW, 'billing'))
-    wait_for(browser, (By.LINK_TEXT, 'Contact')).click()
+    wait_for(browser, tab('Contact')).click()
     assert wait_for(browser, toggle(NEW, 'billing')).get_attribute(
         'aria-pressed') == 'true'
     click_and_reload(browser, toggle(OLD, 'billing'))
-    wait_for(browser, (By.LINK_TEXT, 'Contact')).click()
+    wait_for(browser, tab('Contact')).click()
     assert wait_for(browser, toggle(OLD, 'billing')).get_attribute(
         'aria-pressed') == 'false'
 
@@ -130,5 +143,8 @@ def test_billing_moves_to_a_verified_new_address(real_lab, browser,
     invoice_mail = [m for m in smtp_server.wait_for(NEW, count=2)
                     if number in m.subject]
     assert len(invoice_mail) == 1
-    assert invoice_mail[0].attachments()[0][0] == number + '.pdf'
+    # Delivery is "link" since Alice's Settings: a link, no attachment.
+    assert invoice_mail[0].attachments() == []
+    assert '%s/identity/invoices/%s/pdf/' % (real_lab.url, number) in (
+        invoice_mail[0].text)
     assert smtp_server.to(OLD) == []

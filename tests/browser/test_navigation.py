@@ -3,14 +3,13 @@
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import browser_login
 from tests.browser.conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
 
-def test_alice_reaches_both_pages_by_clicking(real_lab, browser):
-    browser_login(browser, real_lab.url, 'alice')
+def test_alice_reaches_both_pages_by_clicking(real_lab, as_user):
+    browser = as_user('alice')
 
     browser.get(real_lab.url + '/identity/')
     wait_for(browser, (By.LINK_TEXT, 'Invoices')).click()
@@ -18,8 +17,8 @@ def test_alice_reaches_both_pages_by_clicking(real_lab, browser):
     assert heading.text == 'Invoices'
     assert browser.current_url == real_lab.url + '/identity/invoices/'
 
-    browser.find_element(By.CSS_SELECTOR,
-                         '.user-menu .dropdown-toggle').click()
+    wait_for(browser, (By.CSS_SELECTOR,
+                       '.user-menu .dropdown-toggle')).click()
     wait_for(browser, (By.PARTIAL_LINK_TEXT, 'Account settings')).click()
     heading = wait_for(browser, (By.CSS_SELECTOR, '.page-header h1'))
     assert heading.text == 'Account settings'

@@ -1,7 +1,9 @@
-"""Bob pays acme's invoice by card in a real browser; Carol cannot pay.
+"""Bob pays acme's invoices in a real browser; Carol cannot pay.
 
-The card page is the Stripe stand-in's (tests/stripe_standin.py); its Pay
-button sends Horizon the signed webhook, as Stripe does.
+By card: the card page is the Stripe stand-in's (tests/stripe_standin.py);
+its Pay button sends Horizon the signed webhook, as Stripe does. By bank:
+Bob copies the bank details from the Pay dialog into his bank, the bank's
+camt.054 notification carries them back and the operator imports it.
 """
 
 import pytest
@@ -9,7 +11,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import browser_login
 from tests.browser.conftest import wait_for
 from tests.functional.test_pay_lab import issue_acme_invoice
 from tests import stripe_standin as standin_module
@@ -23,12 +24,12 @@ def invoice_row(browser, base_url, number):
 
 
 def test_bob_pays_by_card_and_sees_the_invoice_paid(
-        real_lab, stripe_standin, browser, tmp_path):
+        real_lab, stripe_standin, as_user, tmp_path):
     number = issue_acme_invoice(real_lab, '2019-05', tmp_path)
     stripe_standin.webhook_url = real_lab.url + standin_module.WEBHOOK_PATH
     # Stripe's notification may come after the customer is back.
     stripe_standin.hold_webhooks = True
-    browser_login(browser, real_lab.url, 'bob')
+    browser = as_user('bob')
 
     row = invoice_row(browser, real_lab.url, number)
     row.find_element(By.ID, 'invoices__row_%s__action_pay' % number).click()
@@ -74,9 +75,9 @@ def test_bob_pays_by_card_and_sees_the_invoice_paid(
     assert 'SEK556.00' in payments.text.replace('\u00a0', '')
 
 
-def test_carol_has_no_pay_action(real_lab, browser, tmp_path):
+def test_carol_has_no_pay_action(real_lab, as_user, tmp_path):
     number = issue_acme_invoice(real_lab, '2019-06', tmp_path)
-    browser_login(browser, real_lab.url, 'carol')
+    browser = as_user('carol')
     row = invoice_row(browser, real_lab.url, number)
     assert row.find_elements(By.CSS_SELECTOR, '.invoice-status-outstanding')
     assert not row.find_elements(
@@ -86,3 +87,73 @@ def test_carol_has_no_pay_action(real_lab, browser, tmp_path):
     browser.get('%s/identity/invoices/%s/' % (real_lab.url, number))
     wait_for(browser, (By.CSS_SELECTOR, '.invoice-detail'))
     assert 'Pay this invoice' not in browser.page_source
+
+
+CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>LAB-{reference}</MsgId>
+      <CreDtTm>2019-08-01T18:00:00+02:00</CreDtTm></GrpHdr>
+    <Ntfctn>
+      <Id>LAB-NTF-{reference}</Id>
+      <CreDtTm>2019-08-01T18:00:00+02:00</CreDtTm>
+      <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>SEK</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="SEK">{amount}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts>BOOK</Sts>
+        <BookgDt><Dt>2019-08-01</Dt></BookgDt>
+        <AcctSvcrRef>LAB-{reference}</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <Refs><AcctSvcrRef>LAB-{reference}</AcctSvcrRef></Refs>
+          <AmtDtls><TxAmt><Amt Ccy="SEK">{amount}</Amt></TxAmt></AmtDtls>
+          <RltdPties><Dbtr><Nm>Acme AB</Nm></Dbtr></RltdPties>
+          <RmtInf><Strd><CdtrRefInf>
+            <Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>
+            <Ref>{reference}</Ref>
+          </CdtrRefInf></Strd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>
+"""
+
+
+def bank_details(modal):
+    """The Bank transfer method's details, as the dialog lists them."""
+    method = modal.find_element(By.CSS_SELECTOR,
+                                '.payment-method-bank_transfer')
+    labels = [dt.text for dt in method.find_elements(By.TAG_NAME, 'dt')]
+    values = [dd.text for dd in method.find_elements(By.TAG_NAME, 'dd')]
+    return dict(zip(labels, values))
+
+
+def test_bob_pays_by_bank_with_the_details_the_dialog_gives(
+        real_lab, as_user, tmp_path):
+    number = issue_acme_invoice(real_lab, '2019-07', tmp_path)
+    bob = as_user('bob')
+    row = invoice_row(bob, real_lab.url, number)
+    row.find_element(By.ID, 'invoices__row_%s__action_pay' % number).click()
+    modal = wait_for(bob, (By.ID, 'pay_invoice_modal'))
+    details = bank_details(modal)
+    assert details['IBAN'] == 'SE4550000000058398257466'
+    amount = details['Amount'].replace('\u00a0', '').replace('SEK', '')
+    assert amount == '556.00'
+    modal.find_element(By.CSS_SELECTOR, '.cancel').click()
+
+    # Bob's bank pays; its notification reaches the operator.
+    camt = tmp_path / 'camt054.xml'
+    camt.write_text(CAMT054.format(
+        reference=details['Reference (OCR)'].replace(' ', ''),
+        iban=details['IBAN'], amount=amount))
+    imported = real_lab.horizon.manage('billing_import_payments', str(camt))
+    assert 'Recorded SEK' in imported.stdout and number in imported.stdout
+
+    row = invoice_row(bob, real_lab.url, number)
+    assert row.find_elements(By.CSS_SELECTOR, '.invoice-status-paid')
+    assert not row.find_elements(
+        By.ID, 'invoices__row_%s__action_pay' % number)
+    row.find_element(By.LINK_TEXT, number).click()
+    payments = wait_for(bob, (By.CSS_SELECTOR, '.invoice-payments'))
+    assert 'SEK556.00' in payments.text.replace('\u00a0', '')
