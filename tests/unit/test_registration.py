@@ -55,6 +55,28 @@ class RegistrationTests(test.TestCase):
             'default_policies/billing.yaml'))
 
 
+    def test_swedish_joins_horizons_own_language_list(self):
+        # Horizon's settings list no Swedish: without it, no user could
+        # pick Svenska or get it from the browser's Accept-Language.
+        horizon_default = apps.horizon_default_languages()
+        self.assertIn(('en', 'English'), horizon_default)
+        self.assertNotIn('sv', dict(horizon_default))
+
+        class Conf:
+            LANGUAGES = horizon_default
+        apps.register_languages(Conf)
+        self.assertEqual('Swedish', dict(Conf.LANGUAGES)['sv'])
+        self.assertEqual(len(horizon_default) + 1, len(Conf.LANGUAGES))
+        apps.register_languages(Conf)
+        self.assertEqual(len(horizon_default) + 1, len(Conf.LANGUAGES))
+
+    def test_operator_language_list_is_kept(self):
+        class Conf:
+            LANGUAGES = (('en', 'English'), ('de', 'German'))
+        apps.register_languages(Conf)
+        self.assertEqual((('en', 'English'), ('de', 'German')),
+                         Conf.LANGUAGES)
+
 class PagesTests(test.TestCase):
 
     def setUp(self):
