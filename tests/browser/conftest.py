@@ -147,6 +147,14 @@ def tab(name):
                       '="%s"]' % name)
 
 
+def choose(form, name, value):
+    """Click the label of a radio button (Horizon's themed ones hide it)."""
+    radio = form.find_element(By.CSS_SELECTOR, 'input[name=%s][value=%s]'
+                              % (name, value))
+    form.find_element(By.CSS_SELECTOR, 'label[for=%s]'
+                      % radio.get_attribute('id')).click()
+
+
 def messages(driver):
     """The texts of Horizon's toast messages now on the page."""
     return [element.text for element in driver.find_elements(

@@ -15,8 +15,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
 from cleura_billing_dashboard.account import document
+from tests.browser.conftest import choose
 from tests.browser.conftest import tab
-from tests.browser.test_account_forms import choose
 from tests.browser.conftest import wait_for
 from tests.browser.conftest import wait_for_message
 from tests.browser.conftest import wait_until

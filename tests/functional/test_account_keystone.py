@@ -61,8 +61,10 @@ def open_page(session, real_lab, query=''):
 
 
 def post(session, real_lab, path, data, page_text, form_id):
-    """POST like the browser: ``data`` typed into the page's form
-    ``form_id`` (its own CSRF token and fields), no redirect follow."""
+    """POST ``data`` typed into the page's form ``form_id``, as a browser.
+
+    The form's own fields and CSRF token go with it; no redirect follow.
+    """
     return session.post(real_lab.url + path,
                         data=dict(form_fields(page_text, form_id), **data),
                         headers={'Referer': real_lab.url + PAGE},

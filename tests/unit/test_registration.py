@@ -54,7 +54,6 @@ class RegistrationTests(test.TestCase):
         self.assertTrue(Conf.DEFAULT_POLICY_FILES['billing'].endswith(
             'default_policies/billing.yaml'))
 
-
     def test_swedish_joins_horizons_own_language_list(self):
         # Horizon's settings list no Swedish: without it, no user could
         # pick Svenska or get it from the browser's Accept-Language.
@@ -76,6 +75,7 @@ class RegistrationTests(test.TestCase):
         apps.register_languages(Conf)
         self.assertEqual((('en', 'English'), ('de', 'German')),
                          Conf.LANGUAGES)
+
 
 class PagesTests(test.TestCase):
 
