@@ -1,13 +1,5 @@
-from django.db import models
+"""No models: the account lock moved to ``cleura_billing_dashboard.account``.
 
-
-class AccountLock(models.Model):
-    """A row per project that billing-account writes queue on.
-
-    Keystone has no conditional update; holding this row locked from the
-    revision check to the Keystone write makes the check-and-write atomic
-    across Horizon processes and hosts sharing the database.
-    """
-
-    project_id = models.CharField(max_length=64, primary_key=True)
-    writes = models.PositiveBigIntegerField(default=0)
+The app keeps its migrations so an existing install's history still
+applies (``0002`` hands the table over without touching it).
+"""

@@ -4,6 +4,7 @@
 FEATURE = 'cleura_billing'
 ADD_INSTALLED_APPS = [
     'cleura_billing_dashboard',
+    'cleura_billing_dashboard.account',
     'cleura_billing_dashboard.billing',
     'cleura_billing_dashboard.notify',
     'cleura_billing_dashboard.payments',

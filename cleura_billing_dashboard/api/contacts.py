@@ -44,11 +44,11 @@ from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import invoicing
+from cleura_billing_dashboard.account import models
 from cleura_billing_dashboard.account import phones as phone_rules
 from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard import conf
-from cleura_billing_dashboard import models
 from cleura_billing_dashboard import notify
 
 LOG = logging.getLogger(__name__)

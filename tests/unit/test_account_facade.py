@@ -29,10 +29,10 @@ from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.account import models
 from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard.api import contacts
 from cleura_billing_dashboard import conf
-from cleura_billing_dashboard import models
 from tests.unit import helpers
 
 ATTRIBUTE = document.ATTRIBUTE
