@@ -1,7 +1,7 @@
 """The billing account: what a project tells us about who pays and how.
 
 Pure rules on plain dicts, no Django request and no Keystone: the facade
-(``api/contacts.py``) reads the document from Keystone, hands it to these
+(``api/account.py``) reads the document from Keystone, hands it to these
 functions and writes back what they return.
 
 * ``document``: the stored JSON document (schema, defaults, loading).

@@ -31,7 +31,7 @@ from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import models
 from cleura_billing_dashboard.account import verification
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard import conf
 from tests.unit import helpers
 
@@ -94,7 +94,7 @@ class FakeKeystoneMixin(helpers.RoleMixin):
     def setUp(self):
         super().setUp()
         self.keystone = FakeKeystone()
-        for target, name in ((contacts, 'service_client'),
+        for target, name in ((account_api, 'service_client'),
                              (keystone_api, 'keystoneclient')):
             patcher = mock.patch.object(target, name,
                                         return_value=self.keystone)
@@ -151,7 +151,7 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
         return lambda doc: doc['customer'].update(name=name) or name
 
     def test_first_write_creates_revision_1_and_touches_one_attribute(self):
-        result, account = contacts.account_update(
+        result, account = account_api.account_update(
             self.req, '0', self.change_name('Acme AB'))
         self.assertEqual('Acme AB', result)
         self.assertEqual(1, account.revision)
@@ -164,20 +164,20 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
                           stored['customer']['name'], stored['updated_by']))
 
     def test_a_write_from_an_old_revision_is_refused(self):
-        contacts.account_update(self.req, 0, self.change_name('First'))
-        with self.assertRaises(contacts.Conflict) as caught:
-            contacts.account_update(self.req, 0,
-                                    self.change_name('Second'))
+        account_api.account_update(self.req, 0, self.change_name('First'))
+        with self.assertRaises(account_api.Conflict) as caught:
+            account_api.account_update(self.req, 0,
+                                       self.change_name('Second'))
         self.assertIn('changed by someone else', str(caught.exception))
         self.assertEqual('First', self.stored()['customer']['name'])
         self.assertEqual(1, len(self.keystone.projects.updates))
 
     def test_forged_revisions_are_refused(self):
-        contacts.account_update(self.req, 0, self.change_name('Kept'))
+        account_api.account_update(self.req, 0, self.change_name('Kept'))
         for forged in ('2', '99', '-1', 'abc', '', None, '1; drop'):
-            with self.assertRaises(contacts.Conflict):
-                contacts.account_update(self.req, forged,
-                                        self.change_name('Forged'))
+            with self.assertRaises(account_api.Conflict):
+                account_api.account_update(self.req, forged,
+                                           self.change_name('Forged'))
         self.assertEqual('Kept', self.stored()['customer']['name'])
 
     def test_a_refused_change_writes_nothing(self):
@@ -185,7 +185,7 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
             doc['customer']['name'] = 'half done'
             raise errors.AccountError('no', 'refused')
         with self.assertRaises(errors.AccountError):
-            contacts.account_update(self.req, 0, change)
+            account_api.account_update(self.req, 0, change)
         self.assertEqual([], self.keystone.projects.updates)
 
     def test_keystone_is_written_under_the_projects_lock_row(self):
@@ -195,14 +195,14 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
         inside = []
         self.keystone.projects.before_update = lambda: inside.append(
             len(connection.savepoint_ids))
-        contacts.account_update(self.req, 0, self.change_name('Alpha'))
+        account_api.account_update(self.req, 0, self.change_name('Alpha'))
         self.assertEqual([outside + 1], inside)
         self.assertEqual(1, models.AccountLock.objects.get(
             project_id=self.tenant.id).writes)
 
     def test_reads_are_made_once_per_request(self):
-        first = contacts.account_get(self.req)
-        second = contacts.account_get(self.req)
+        first = account_api.account_get(self.req)
+        second = account_api.account_get(self.req)
         self.assertIs(first, second)
         self.assertEqual(1, self.keystone.projects.gets)
 
@@ -210,25 +210,25 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
         self.keystone.projects.stored[self.tenant.id] = {
             ATTRIBUTE: {'schema_version': 7}}
         with self.assertRaises(errors.CorruptDocument):
-            contacts.account_get(self.req)
+            account_api.account_get(self.req)
 
     def test_keystone_errors_become_unavailable(self):
         from keystoneauth1 import exceptions as ks_exceptions
         self.keystone.projects.fail = ks_exceptions.ServiceUnavailable()
-        with self.assertRaises(contacts.Unavailable):
-            contacts.account_get(self.req)
-        with self.assertRaises(contacts.Unavailable):
-            contacts.account_update(self.req, 0, self.change_name('x'))
+        with self.assertRaises(account_api.Unavailable):
+            account_api.account_get(self.req)
+        with self.assertRaises(account_api.Unavailable):
+            account_api.account_update(self.req, 0, self.change_name('x'))
 
     def test_a_failed_write_leaves_keystone_unchanged(self):
         from keystoneauth1 import exceptions as ks_exceptions
-        contacts.account_update(self.req, 0, self.change_name('Kept'))
+        account_api.account_update(self.req, 0, self.change_name('Kept'))
 
         def fail():
             self.keystone.projects.fail = ks_exceptions.ConnectFailure()
         self.keystone.projects.before_update = fail
-        with self.assertRaises(contacts.Unavailable):
-            contacts.account_update(self.req, 1, self.change_name('x'))
+        with self.assertRaises(account_api.Unavailable):
+            account_api.account_update(self.req, 1, self.change_name('x'))
         self.keystone.projects.fail = None
         self.assertEqual('Kept', self.stored()['customer']['name'])
 
@@ -240,22 +240,22 @@ class FacadePolicyTests(FakeKeystoneMixin, test.TestCase):
         for role in ('reader', 'member'):
             self.as_role(role)
             request = user_request(self)
-            self.assertEqual(0, contacts.account_get(request).revision)
-            with self.assertRaises(contacts.NotAllowed):
-                contacts.account_update(request, 0,
-                                        lambda doc: doc.clear())
+            self.assertEqual(0, account_api.account_get(request).revision)
+            with self.assertRaises(account_api.NotAllowed):
+                account_api.account_update(request, 0,
+                                           lambda doc: doc.clear())
         self.assertEqual([], self.keystone.projects.updates)
 
     def test_managers_write(self):
         self.as_role('manager')
-        _result, account = contacts.account_update(
+        _result, account = account_api.account_update(
             user_request(self), 0, lambda doc: None)
         self.assertEqual(1, account.revision)
 
     def test_no_role_cannot_even_read(self):
         self.as_role('some-other-role')
-        with self.assertRaises(contacts.NotAllowed):
-            contacts.account_get(user_request(self))
+        with self.assertRaises(account_api.NotAllowed):
+            account_api.account_get(user_request(self))
 
 
 class UnreachableKeystoneTests(test.TestCase):
@@ -275,19 +275,19 @@ class UnreachableKeystoneTests(test.TestCase):
 
     def test_reading_and_writing_say_keystone_is_unreachable(self):
         with real_connections(self):
-            with self.assertRaises(contacts.Unavailable) as read:
-                contacts.account_get(user_request(self))
-            with self.assertRaises(contacts.Unavailable):
-                contacts.account_update(user_request(self), 0,
-                                        lambda doc: None)
+            with self.assertRaises(account_api.Unavailable) as read:
+                account_api.account_get(user_request(self))
+            with self.assertRaises(account_api.Unavailable):
+                account_api.account_update(user_request(self), 0,
+                                           lambda doc: None)
         self.assertIn('Nothing was changed', str(read.exception))
 
     def test_without_service_credentials_writes_are_not_configured(self):
         conf.get_conf().set_override('auth_url', None, 'keystone_service')
-        with self.assertRaises(contacts.NotConfigured) as caught:
-            contacts.account_update(user_request(self), 0, lambda doc: None)
+        with self.assertRaises(account_api.NotConfigured) as caught:
+            account_api.account_update(user_request(self), 0, lambda doc: None)
         self.assertIn('cloud operator', str(caught.exception))
-        self.assertFalse(contacts.is_configured())
+        self.assertFalse(account_api.is_configured())
 
 
 class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
@@ -317,11 +317,11 @@ class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
                          re.M).group(1)
 
     def test_adding_an_address_again_does_not_mail_it_too_soon(self):
-        contact, mailed, held, _account = contacts.contact_create(
+        contact, mailed, held, _account = account_api.contact_create(
             self.req, 0, 'ann@example.com')
         self.assertEqual((True, None), (mailed, held))
-        contacts.contact_delete(self.req, 1, [contact.id])
-        contact, mailed, held, account = contacts.contact_create(
+        account_api.contact_delete(self.req, 1, [contact.id])
+        contact, mailed, held, account = account_api.contact_create(
             self.req, 2, 'Ann@EXAMPLE.com.')
         # Saved, pending, without a code; the refusal says when.
         self.assertFalse(mailed)
@@ -333,89 +333,89 @@ class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
         self.assertEqual(1, len(mail.outbox))
 
     def test_editing_an_address_away_and_back_does_not_mail_it(self):
-        ann, _mailed, _held, _account = contacts.contact_create(
+        ann, _mailed, _held, _account = account_api.contact_create(
             self.req, 0, 'ann@example.com')
         _contact, readdressed, mailed, held, _account = (
-            contacts.contact_update(self.req, 1, ann.id, 'bob@example.com'))
+            account_api.contact_update(self.req, 1, ann.id, 'bob@example.com'))
         self.assertEqual((True, True, None), (readdressed, mailed, held))
         _contact, readdressed, mailed, held, _account = (
-            contacts.contact_update(self.req, 2, ann.id, 'ann@example.com'))
+            account_api.contact_update(self.req, 2, ann.id, 'ann@example.com'))
         self.assertEqual((True, False, 'too_soon'),
                          (readdressed, mailed, held.code))
         self.assertEqual([1, 1], [len(self.mailed_to(email)) for email in (
             'ann@example.com', 'bob@example.com')])
         # The resend button says the same.
         with self.assertRaises(errors.AccountError) as caught:
-            contacts.contact_resend_code(self.req, 3, ann.id)
+            account_api.contact_resend_code(self.req, 3, ann.id)
         self.assertEqual('too_soon', caught.exception.code)
         self.assertEqual(2, len(mail.outbox))
 
     def test_a_project_gets_so_many_codes_an_hour(self):
         self.override(verification_codes_per_hour=2,
                       verification_resend_interval=0)
-        first, _mailed, _held, _account = contacts.contact_create(
+        first, _mailed, _held, _account = account_api.contact_create(
             self.req, 0, 'a@example.com')
-        contacts.contact_resend_code(self.req, 1, first.id)
-        third, mailed, held, _account = contacts.contact_create(
+        account_api.contact_resend_code(self.req, 1, first.id)
+        third, mailed, held, _account = account_api.contact_create(
             self.req, 2, 'c@example.com')
         self.assertEqual((False, 'rate_limited'), (mailed, held.code))
         self.assertIn('in 60 minutes', str(held))
         with self.assertRaises(errors.AccountError) as caught:
-            contacts.contact_resend_code(self.req, 3, third.id)
+            account_api.contact_resend_code(self.req, 3, third.id)
         self.assertEqual('rate_limited', caught.exception.code)
         self.assertEqual(3, self.revision())
         self.assertEqual(2, len(mail.outbox))
         # An hour later the project may be mailed again.
-        an_hour_later = contacts.timezone.now() + datetime.timedelta(
+        an_hour_later = account_api.timezone.now() + datetime.timedelta(
             hours=1, seconds=1)
-        with mock.patch.object(contacts.timezone, 'now',
+        with mock.patch.object(account_api.timezone, 'now',
                                return_value=an_hour_later):
-            mailed, _account = contacts.contact_resend_code(self.req, 3,
-                                                            third.id)
+            mailed, _account = account_api.contact_resend_code(self.req, 3,
+                                                               third.id)
         self.assertTrue(mailed)
         self.assertEqual(['c@example.com'], mail.outbox[-1].to)
 
     def test_wrong_codes_are_counted_per_address_across_codes(self):
         self.override(verification_code_attempts=2,
                       verification_resend_interval=0)
-        ann, _mailed, _held, _account = contacts.contact_create(
+        ann, _mailed, _held, _account = account_api.contact_create(
             self.req, 0, 'ann@example.com')
         wrong = '%06d' % ((int(self.code('ann@example.com')) + 1) % 10 ** 6)
-        outcome, account = contacts.contact_verify(self.req, 1, ann.id,
-                                                   wrong)
+        outcome, account = account_api.contact_verify(self.req, 1, ann.id,
+                                                      wrong)
         self.assertEqual((verification.WRONG, 1),
                          (outcome, account.contact(ann.id).attempts_left))
-        _mailed, account = contacts.contact_resend_code(self.req, 2, ann.id)
+        _mailed, account = account_api.contact_resend_code(self.req, 2, ann.id)
         # The new code has the attempts the address has left, not new ones.
         self.assertEqual(1, account.contact(ann.id).attempts_left)
         code = self.code('ann@example.com')
         wrong = '%06d' % ((int(code) + 1) % 10 ** 6)
-        outcome, _account = contacts.contact_verify(self.req, 3, ann.id,
-                                                    wrong)
+        outcome, _account = account_api.contact_verify(self.req, 3, ann.id,
+                                                       wrong)
         self.assertEqual(verification.LOCKED, outcome)
         # Even the right code is refused now, and nothing is stored.
         with self.assertRaises(errors.AccountError) as caught:
-            contacts.contact_verify(self.req, 4, ann.id, code)
+            account_api.contact_verify(self.req, 4, ann.id, code)
         self.assertEqual(('too_many_attempts', 'code'),
                          (caught.exception.code, caught.exception.field))
         self.assertIn('Try again in 60 minutes', str(caught.exception))
         with self.assertRaises(errors.AccountError):
-            contacts.contact_resend_code(self.req, 4, ann.id)
+            account_api.contact_resend_code(self.req, 4, ann.id)
         self.assertEqual(4, self.revision())
         self.assertFalse(self.stored()['contacts'][0]['verified'])
 
     def test_keystone_keeps_only_digests_of_the_last_hour(self):
-        ann, _mailed, _held, _account = contacts.contact_create(
+        ann, _mailed, _held, _account = account_api.contact_create(
             self.req, 0, 'ann@example.com')
-        contacts.contact_delete(self.req, 1, [ann.id])
+        account_api.contact_delete(self.req, 1, [ann.id])
         stored = self.stored()
         self.assertNotIn('ann@', json.dumps(stored))
         self.assertEqual(1, len(stored['verification_log']['sent']))
         # Any write drops what is older than an hour.
-        an_hour_later = contacts.timezone.now() + datetime.timedelta(
+        an_hour_later = account_api.timezone.now() + datetime.timedelta(
             hours=1, seconds=1)
-        with mock.patch.object(contacts.timezone, 'now',
+        with mock.patch.object(account_api.timezone, 'now',
                                return_value=an_hour_later):
-            contacts.account_update(self.req, 2, lambda doc: None)
+            account_api.account_update(self.req, 2, lambda doc: None)
         self.assertEqual({'sent': [], 'failed': []},
                          self.stored()['verification_log'])

@@ -18,7 +18,7 @@ import pytest
 from cleura_billing_dashboard.account import contacts as contact_rules
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import preferences
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard import conf
@@ -58,7 +58,7 @@ def keystone():
     fake = fakes.FakeKeystone()
     conf.get_conf().set_override('auth_url', 'http://keystone.test/v3',
                                  'keystone_service')
-    with mock.patch.object(contacts, 'service_client', return_value=fake):
+    with mock.patch.object(account_api, 'service_client', return_value=fake):
         yield fake
     conf.get_conf().clear_override('auth_url', 'keystone_service')
 
@@ -109,7 +109,7 @@ def test_issue_mails_only_verified_billing_addresses(keystone, usage_file):
 
 def test_the_mail_is_queued_in_the_invoices_transaction(keystone):
     store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
-    hooks = contacts.invoice_mail_hooks()
+    hooks = account_api.invoice_mail_hooks()
 
     def queue_then_fail(invoice):
         hooks.notify(invoice)
@@ -137,7 +137,7 @@ def test_keystone_down_while_issuing_stops_the_run(keystone, usage_file):
 
 def test_without_service_credentials_invoices_are_issued_unmailed(
         usage_file):
-    assert not contacts.is_configured()
+    assert not account_api.is_configured()
     lines = run('billing_issue', '--usage', usage_file)
     assert len(lines) == 2 and all(line.startswith('Issued ')
                                    for line in lines)

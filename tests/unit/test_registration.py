@@ -9,7 +9,7 @@ import horizon
 from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.account import document
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard import apps
 
 INVOICES_URL = reverse('horizon:identity:invoices:index')
@@ -83,9 +83,9 @@ class PagesTests(test.TestCase):
         super().setUp()
         # The Account settings page reads the project from Keystone.
         patcher = mock.patch.object(
-            contacts, 'account_get',
-            return_value=contacts.Account(self.tenant.id,
-                                          document.new_document()))
+            account_api, 'account_get',
+            return_value=account_api.Account(self.tenant.id,
+                                             document.new_document()))
         patcher.start()
         self.addCleanup(patcher.stop)
 

@@ -11,7 +11,7 @@ from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import phones as phone_rules
 from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import verification
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 
 BILLING_FIELDS = {'billing_' + field: field
                   for field in document.ADDRESS_FIELDS}
@@ -38,7 +38,7 @@ class AccountForm(forms.SelfHandlingForm):
         except errors.AccountError as e:
             self.add_error(e.field if e.field in self.fields else None,
                            e.message)
-        except contacts.Error as e:
+        except account_api.Error as e:
             self.add_error(None, e.message)
         return False
 
@@ -113,7 +113,7 @@ class CustomerForm(AccountForm):
                    for field, key in BILLING_FIELDS.items()}
         values['billing_address'] = billing if any(billing.values()) else (
             None)
-        saved = self.save(lambda: contacts.customer_update(
+        saved = self.save(lambda: account_api.customer_update(
             request, data['revision'], values))
         if saved:
             messages.success(request, _('Customer info saved.'))
@@ -136,7 +136,7 @@ class PreferencesForm(AccountForm):
         return dict(account.settings, revision=account.revision)
 
     def handle(self, request, data):
-        saved = self.save(lambda: contacts.preferences_update(
+        saved = self.save(lambda: account_api.preferences_update(
             request, data['revision'], data['delivery'], data['language']))
         if saved:
             messages.success(request, _('Settings saved.'))
@@ -169,7 +169,7 @@ class CreateEmailForm(AccountForm):
                                        "address."))
 
     def handle(self, request, data):
-        result = self.save(lambda: contacts.contact_create(
+        result = self.save(lambda: account_api.contact_create(
             request, data['revision'], data['email'], data['name']))
         if result:
             contact, mailed, held, _account = result
@@ -181,7 +181,7 @@ class UpdateEmailForm(CreateEmailForm):
     contact_id = forms.CharField(widget=forms.HiddenInput())
 
     def handle(self, request, data):
-        result = self.save(lambda: contacts.contact_update(
+        result = self.save(lambda: account_api.contact_update(
             request, data['revision'], data['contact_id'], data['email'],
             data['name']))
         if result:
@@ -218,7 +218,7 @@ class VerifyEmailForm(AccountForm):
     }
 
     def handle(self, request, data):
-        result = self.save(lambda: contacts.contact_verify(
+        result = self.save(lambda: account_api.contact_verify(
             request, data['revision'], data['contact_id'], data['code']))
         if not result:
             return False
@@ -245,7 +245,7 @@ class PhoneForm(AccountForm):
                                         "On call."))
 
     def handle(self, request, data):
-        result = self.save(lambda: contacts.phone_create(
+        result = self.save(lambda: account_api.phone_create(
             request, data['revision'], data['number'], data['label']))
         if result:
             messages.success(request, _('Added %s.') % result[0].number)
@@ -256,7 +256,7 @@ class UpdatePhoneForm(PhoneForm):
     phone_id = forms.CharField(widget=forms.HiddenInput())
 
     def handle(self, request, data):
-        result = self.save(lambda: contacts.phone_update(
+        result = self.save(lambda: account_api.phone_update(
             request, data['revision'], data['phone_id'], data['number'],
             data['label']))
         if result:

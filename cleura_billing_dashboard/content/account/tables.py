@@ -12,9 +12,9 @@ from horizon import tables
 from cleura_billing_dashboard.account import contacts as contact_rules
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 
-POLICY_UPDATE = contacts.RULE_UPDATE
+POLICY_UPDATE = account_api.RULE_UPDATE
 INDEX = 'horizon:settings:account:index'
 CONTACT_TAB = 'account__contact'
 
@@ -73,9 +73,9 @@ class ResendCode(tables.Action):
 
     def single(self, table, request, obj_id):
         try:
-            mailed, account = contacts.contact_resend_code(
+            mailed, account = account_api.contact_resend_code(
                 request, _revision(request), obj_id)
-        except (errors.AccountError, contacts.Error) as e:
+        except (errors.AccountError, account_api.Error) as e:
             return _refused(request, e)
         email = account.contact(obj_id).email
         if mailed:
@@ -113,9 +113,9 @@ class DeleteEmail(tables.DeleteAction):
     def handle(self, table, request, obj_ids):
         # One write for all rows: each write moves the revision on.
         try:
-            removed, _account = contacts.contact_delete(
+            removed, _account = account_api.contact_delete(
                 request, _revision(request), obj_ids)
-        except (errors.AccountError, contacts.Error) as e:
+        except (errors.AccountError, account_api.Error) as e:
             return _refused(request, e)
         messages.success(request, _('Deleted %s.') % ', '.join(
             contact.email for contact in removed))
@@ -131,10 +131,10 @@ class RoleAction(tables.Action):
 
     def single(self, table, request, obj_id):
         try:
-            contact, _account = contacts.contact_set_role(
+            contact, _account = account_api.contact_set_role(
                 request, _revision(request), obj_id, self.role,
                 self.enabled)
-        except (errors.AccountError, contacts.Error) as e:
+        except (errors.AccountError, account_api.Error) as e:
             return _refused(request, e)
         values = {'email': contact.email,
                   'role': contact_rules.ROLE_LABELS[self.role]}
@@ -210,7 +210,7 @@ class AccountTable(tables.DataTable):
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.can_update = contacts.can_update(request)
+        self.can_update = account_api.can_update(request)
 
     def get_object_id(self, datum):
         return datum.id
@@ -280,9 +280,9 @@ class DeletePhone(tables.DeleteAction):
 
     def handle(self, table, request, obj_ids):
         try:
-            removed, _account = contacts.phone_delete(
+            removed, _account = account_api.phone_delete(
                 request, _revision(request), obj_ids)
-        except (errors.AccountError, contacts.Error) as e:
+        except (errors.AccountError, account_api.Error) as e:
             return _refused(request, e)
         messages.success(request, _('Deleted %s.') % ', '.join(
             phone.number for phone in removed))

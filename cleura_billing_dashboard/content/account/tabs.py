@@ -8,7 +8,7 @@ from horizon.utils import memoized
 from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import preferences
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
 
@@ -26,7 +26,7 @@ class AccountTab(tabs.Tab):
         # a browser's Save ends on the login page.
         context['csrf_token'] = csrf.get_token(request)
         context.update(account=account, account_error=error,
-                       can_update=contacts.can_update(request),
+                       can_update=account_api.can_update(request),
                        action_url='%s?tab=%s__%s' % (
                            reverse(account_tables.INDEX),
                            self.tab_group.slug, self.slug))
@@ -84,7 +84,7 @@ class ContactTab(tabs.TableTab):
         context = super().get_context_data(request, **kwargs)
         account, error = self.tab_group.account()
         context.update(account=account, account_error=error,
-                       can_update=contacts.can_update(request))
+                       can_update=account_api.can_update(request))
         return context
 
 
@@ -117,6 +117,6 @@ class AccountTabs(tabs.TabGroup):
     def account(self):
         """``(account, None)``, or ``(None, message)`` when unreadable."""
         try:
-            return contacts.account_get(self.request), None
-        except (contacts.Error, errors.AccountError) as e:
+            return account_api.account_get(self.request), None
+        except (account_api.Error, errors.AccountError) as e:
             return None, e.message

@@ -10,7 +10,7 @@ from horizon import tabs
 from horizon.utils import memoized
 
 from cleura_billing_dashboard.account import errors
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
 from cleura_billing_dashboard.content.account import tabs as account_tabs
@@ -24,7 +24,7 @@ INLINE_FORMS = {
 
 def _require_update(request):
     # Every write is refused here first; the facade checks again.
-    if not contacts.can_update(request):
+    if not account_api.can_update(request):
         raise PermissionDenied(_('You are not allowed to change the billing '
                                  'account.'))
 
@@ -84,8 +84,8 @@ class AccountFormView(forms.ModalFormView):
     @memoized.memoized_method
     def get_account(self):
         try:
-            return contacts.account_get(self.request)
-        except (contacts.Error, errors.AccountError) as e:
+            return account_api.account_get(self.request)
+        except (account_api.Error, errors.AccountError) as e:
             messages.error(self.request, e.message)
             raise exceptions.Http302(account_tables.contact_tab_url())
 

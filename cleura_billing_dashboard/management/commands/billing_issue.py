@@ -6,7 +6,7 @@ from django.core.management import base
 from django.utils import timezone
 
 from cleura_billing_dashboard.account import errors as account_errors
-from cleura_billing_dashboard.api import contacts
+from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.i18n import _
 from cleura_billing_dashboard.management.commands import billing_send_mail
@@ -45,13 +45,13 @@ class Command(base.BaseCommand):
                   issue.previous_period(today))
         # Buyer details and Billing recipients from Keystone (None when the
         # service credentials are not configured).
-        hooks = contacts.invoice_mail_hooks()
+        hooks = account_api.invoice_mail_hooks()
         try:
             result = issue.issue_invoices_for_period(
                 usage, period, today=today,
                 buyer_lookup=hooks.buyer_lookup if hooks else None,
                 notify=hooks.notify if hooks else None)
-        except (ValueError, contacts.Error,
+        except (ValueError, account_api.Error,
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
         for invoice in result.issued:
