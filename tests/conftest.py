@@ -1,19 +1,13 @@
 """Fixtures shared by the functional and browser tests: the real lab.
 
-The lab (tools/lab.py) is a real Keystone and a real Horizon with the plugin
+The lab (tools/lab/) is a real Keystone and a real Horizon with the plugin
 installed, on free loopback ports in a temporary directory, started once per
 test session and only when a test asks for it.
 """
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'tools'))
-
-import lab  # noqa: E402
+from tools import lab
 
 
 @pytest.fixture(scope='session')

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-import lab
+from tools import lab
 
 BIG, SMALL = 'bench-big', 'bench-small'
 USERS = [(BIG, 'bench-big-reader', 'reader'),

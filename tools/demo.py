@@ -20,11 +20,9 @@ import sys
 import threading
 import time
 
-import lab
-
-sys.path.insert(0, lab.REPO_ROOT)
-from tests import smtp  # noqa: E402
-from tests import stripe_standin  # noqa: E402
+from tests import smtp
+from tests import stripe_standin
+from tools import lab
 
 STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-import lab
+from tools import lab
 
 pytestmark = pytest.mark.functional
 

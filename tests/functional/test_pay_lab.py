@@ -12,8 +12,8 @@ import threading
 import pytest
 import requests
 
-import lab
 from tests import stripe_standin as standin_module
+from tools import lab
 
 pytestmark = pytest.mark.functional
 

@@ -1,0 +1,55 @@
+"""Sample billing data for the demo, through the operator commands.
+
+``account_document`` builds a billing account the way the demo stores
+one; the tests build theirs with it too (tests/factories.py). The plugin's
+modules are imported when called: the demo's own process has no Django.
+"""
+
+
+def account_document(customer=(), contacts=(), revision=None):
+    """A new billing account with ``customer`` fields and ``contacts``."""
+    from cleura_billing_dashboard.account import document
+    doc = document.new_document()
+    if revision is not None:
+        doc['revision'] = revision
+    doc['customer'].update(customer)
+    doc['contacts'] = list(contacts)
+    return doc
+
+
+def verified_contact(contact_id, email, roles=('billing', 'tech', 'dpo')):
+    """A contact with a verified address and ``roles``."""
+    return {'id': contact_id, 'email': email, 'name': '',
+            'roles': list(roles), 'verified': True, 'verification': None}
+
+
+def load_demo_data(keystone, horizon):
+    """Sample billing data for the demo; returns what it did, line by line.
+
+    Runs the operator commands (billing_issue among them), so a second run
+    finds everything issued and issues nothing twice.
+    """
+    ks = keystone.admin_client()
+    projects = [ks.projects.list(name=name, domain='default')[0]
+                for name in ('acme', 'globex')]
+    for project in projects:
+        ensure_billing_account(ks, project)
+    result = horizon.manage('billing_demo_data',
+                            *[project.id for project in projects])
+    return result.stdout.splitlines()
+
+
+def ensure_billing_account(ks, project):
+    """A billing account with one verified Billing address, unless set."""
+    from cleura_billing_dashboard.account import document
+    if getattr(project, document.ATTRIBUTE, None):
+        return
+    doc = account_document(
+        customer=dict(name='%s AB' % project.name.capitalize(),
+                      address='Kungsgatan 1', postal_code='111 43',
+                      city='Stockholm', country='SE'),
+        contacts=[verified_contact('demo-billing',
+                                   'billing@%s.example' % project.name)],
+        revision=1)
+    ks.projects.update(project.id, **{document.ATTRIBUTE:
+                                      document.dump(doc)})
