@@ -8,12 +8,12 @@ test session and only when a test asks for it.
 import pytest
 
 from tools import lab
+from tools.lab import smtp
 
 
 @pytest.fixture(scope='session')
 def smtp_server():
-    """The lab's mail server (tests/smtp.py), up before Horizon starts."""
-    from tests import smtp
+    """The lab's mail server (tools/lab/smtp.py), up before Horizon starts."""
     server = smtp.SmtpServer(lab.free_port())
     server.start()
     yield server

@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 
-from tests import smtp
 from tests import stripe_standin
 from tools import lab
+from tools.lab import smtp
 
 STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
 

@@ -11,9 +11,9 @@ from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard import notify
 from cleura_billing_dashboard.notify.models import Recipient
 from cleura_billing_dashboard import usage
-from tests.smtp import SmtpServer
 from tests.unit import test_account_facade as fakes
 from tests.unit import test_notify_outbox as outbox_tests
+from tools.lab.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
 

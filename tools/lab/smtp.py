@@ -1,4 +1,4 @@
-"""A real SMTP server for the tests: aiosmtpd on loopback, keeping mail."""
+"""A real SMTP server for the tests and the demo: aiosmtpd on loopback."""
 
 import email
 from email import policy
