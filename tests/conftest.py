@@ -9,6 +9,7 @@ import pytest
 
 from tools import lab
 from tools.lab import smtp
+from tools.lab import stripe_standin as lab_stripe
 
 
 @pytest.fixture(scope='session')
@@ -22,9 +23,8 @@ def smtp_server():
 
 @pytest.fixture(scope='session')
 def stripe_standin():
-    """The lab's Stripe API (tests/stripe_standin.py), up before Horizon."""
-    from tests import stripe_standin as standin
-    server = standin.StripeStandIn(lab.free_port()).start()
+    """The lab's Stripe API (tools/lab/stripe_standin.py), up first."""
+    server = lab_stripe.StripeStandIn(lab.free_port()).start()
     with pytest.MonkeyPatch.context() as env:
         env.setenv('CLEURA_LAB_STRIPE_API_BASE', server.url)
         yield server

@@ -5,11 +5,11 @@ State lives in .demo/ beside this repository and is reused by the next run;
 delete it for a fresh start. Runs until Ctrl-C or SIGTERM, then stops every
 process it started.
 
-There is no mail server or Stripe account here, so the demo runs the test
-suite's loopback stand-ins: mail the plugin sends (invoices, verification
-codes) is written to .demo/mail/ and announced on the console, and "Pay by
-card" goes to a stand-in checkout page whose Pay button notifies Horizon's
-webhook as Stripe would.
+There is no mail server or Stripe account here, so the demo runs the lab's
+loopback stand-ins, as the tests do: mail the plugin sends (invoices,
+verification codes) is written to .demo/mail/ and announced on the console,
+and "Pay by card" goes to a stand-in checkout page whose Pay button notifies
+Horizon's webhook as Stripe would.
 """
 
 import argparse
@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 
-from tests import stripe_standin
 from tools import lab
 from tools.lab import smtp
+from tools.lab import stripe_standin
 
 STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
 

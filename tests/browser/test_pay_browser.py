@@ -1,6 +1,6 @@
 """Bob pays acme's invoices in a real browser; Carol cannot pay.
 
-By card: the card page is the Stripe stand-in's (tests/stripe_standin.py);
+By card: the card page is the Stripe stand-in's (tools/lab/stripe_standin.py);
 its Pay button sends Horizon the signed webhook, as Stripe does. By bank:
 Bob copies the bank details from the Pay dialog into his bank, the bank's
 camt.054 notification carries them back and the operator imports it.
@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import wait_for
 from tests.functional.test_pay_lab import issue_acme_invoice
-from tests import stripe_standin as standin_module
+from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.browser
 

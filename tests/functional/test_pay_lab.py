@@ -12,8 +12,8 @@ import threading
 import pytest
 import requests
 
-from tests import stripe_standin as standin_module
 from tools import lab
+from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.functional
 

@@ -1,6 +1,6 @@
 """The Pay modal: the dues, the payment methods, and starting a card payment.
 
-Card payments go to the Stripe stand-in (tests/stripe_standin.py) through
+Card payments go to the Stripe stand-in (tools/lab/stripe_standin.py) through
 the official SDK; the stand-in answers as Stripe does.
 """
 
@@ -17,8 +17,8 @@ from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard.payments.models import CheckoutSession
 from cleura_billing_dashboard.payments import providers
-from tests import stripe_standin
 from tests.unit.test_invoices_panel import issue_for
+from tools.lab import stripe_standin
 
 AJAX = {'HTTP_X_REQUESTED_WITH': 'XMLHttpRequest'}
 INDEX_URL = reverse('horizon:identity:invoices:index')

@@ -7,9 +7,9 @@ from django.urls import reverse
 from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.payments.models import CheckoutSession
-from tests import stripe_standin
 from tests.unit import helpers
 from tests.unit.test_invoices_panel import issue_for
+from tools.lab import stripe_standin
 
 INDEX_URL = reverse('horizon:identity:invoices:index')
 POLICY_ON = override_settings(

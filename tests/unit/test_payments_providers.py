@@ -15,8 +15,8 @@ from cleura_billing_dashboard.payments import bank_transfer
 from cleura_billing_dashboard.payments import base
 from cleura_billing_dashboard.payments import providers
 from cleura_billing_dashboard.payments import stripe_checkout
-from tests import stripe_standin
 from tests.unit.test_invoices_panel import issue_for
+from tools.lab import stripe_standin
 
 D = decimal.Decimal
 AJAX = {'HTTP_X_REQUESTED_WITH': 'XMLHttpRequest'}

@@ -28,8 +28,8 @@ from cleura_billing_dashboard.payments.models import CheckoutSession
 from cleura_billing_dashboard.payments.models import Notification
 from cleura_billing_dashboard.payments import settle
 from cleura_billing_dashboard.payments import stripe_checkout
-from tests import stripe_standin
 from tests.unit.test_invoices_panel import issue_for
+from tools.lab import stripe_standin
 
 WEBHOOK_URL = stripe_standin.WEBHOOK_PATH
 D = decimal.Decimal

@@ -31,7 +31,7 @@ from urllib import parse
 import requests
 import stripe
 
-# The lab's [stripe] options (tools/lab.py BILLING_CONF) use these.
+# The lab's [stripe] options (tools/lab/horizon.py BILLING_CONF) use these.
 API_KEY = 'sk_test_cleura_lab'
 WEBHOOK_SECRET = 'whsec_cleura_lab'
 WEBHOOK_PATH = '/cleura-billing/stripe/webhook/'
