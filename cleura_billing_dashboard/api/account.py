@@ -1,40 +1,41 @@
-"""The Horizon side's door to the billing account kept in Keystone.
+"""The Horizon side's one door to the billing account kept in Keystone.
 
-The account is one extra attribute of the user's current project
-(``cleura_billing``, see ``account.document``). What callers may rely on:
+Views, forms, tables and tabs under ``content/`` import this module and
+nothing of ``cleura_billing_dashboard.account``: the labels, lengths and
+outcomes they show are here too. What callers may rely on:
 
 * Reads use the user's own token (members and readers may read their
   project) and are made once per request.
 * Every write checks the plugin's ``billing:account:update`` rule first
-  (``NotAllowed``), then re-reads the document with the plugin's service
-  credentials (``[keystone_service]``), refuses it if its revision is not
-  the one the user's page showed (``Conflict``), applies one change from
-  ``account``'s rules (``errors.AccountError`` refuses it) and writes only
-  that attribute back with the revision plus one.
-* Keystone unreachable or refusing the service user: ``Unavailable`` and
-  nothing changed. No Keystone error escapes as anything else.
+  (``NotAllowed``), then hands one change from ``account``'s rules to the
+  store (``account.store.update``: a compare-and-set with the service
+  credentials, ``Conflict`` when the page's revision is stale).
+* Every refusal is an ``Error`` whose ``message`` is for the user: the
+  rules' refusals are ``Refused`` (``NotFound``, ``Unreadable``), with the
+  rules' ``code`` and ``field``; Keystone unreachable or refusing the
+  service user is ``Unavailable`` and nothing changed. Anything else (a
+  database error) is unexpected: views handle it with
+  ``horizon.exceptions.handle``.
 * Verification codes are mailed within the ``[mail]`` limits (see
   ``account.contacts.issue_code``); their log is part of the document, so
   the limits hold across Horizon processes and hosts, under the same lock
   and compare-and-set, and every write prunes it to its hour.
+
+Over 300 lines for a reason: the design keeps one facade module per
+backend, and the account has five kinds of things (customer info,
+settings, contacts with their codes, phones, the issuing side) whose
+functions are each a few lines.
 """
 
 import contextlib
 import logging
-import threading
 
-from django.db import models as db_models
-from django.db import transaction
 from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils import crypto
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1.identity import v3
-from keystoneauth1 import session as ks_session
-from keystoneclient.v3 import client as ks_client
 from openstack_dashboard.api import base
 from openstack_dashboard.api import keystone
 from openstack_dashboard import policy
@@ -44,9 +45,9 @@ from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import invoicing
-from cleura_billing_dashboard.account import models
 from cleura_billing_dashboard.account import phones as phone_rules
 from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import notify
@@ -57,6 +58,32 @@ RULE_GET = (("billing", "billing:account:get"),)
 RULE_UPDATE = (("billing", "billing:account:update"),)
 ATTRIBUTE = document.ATTRIBUTE
 _CACHE_ATTR = '_cleura_billing_account'
+
+# What the pages show, from the account's rules.
+ROLES = document.ROLES
+BILLING, TECH, DPO = document.BILLING, document.TECH, document.DPO
+ROLE_LABELS = contact_rules.ROLE_LABELS
+CUSTOMER_FIELDS = document.CUSTOMER_FIELDS
+ADDRESS_FIELDS = document.ADDRESS_FIELDS
+CUSTOMER_MAX_LENGTH = customer.MAX_LENGTH
+EMAIL_MAX_LENGTH = contact_rules.MAX_EMAIL_LENGTH
+CONTACT_NAME_MAX_LENGTH = contact_rules.MAX_NAME_LENGTH
+PHONE_MAX_LENGTH = phone_rules.MAX_INPUT_LENGTH
+PHONE_LABEL_MAX_LENGTH = phone_rules.MAX_LABEL_LENGTH
+DELIVERY_CHOICES = [(key, preferences.DELIVERY_LABELS[key])
+                    for key in document.DELIVERIES]
+LANGUAGE_CHOICES = [(key, preferences.LANGUAGE_LABELS[key])
+                    for key in document.LANGUAGES]
+DELIVERY_LABELS = preferences.DELIVERY_LABELS
+LANGUAGE_LABELS = preferences.LANGUAGE_LABELS
+country_choices = customer.country_choices
+# The outcomes of ``contact_verify``.
+VERIFIED = verification.VERIFIED
+WRONG = verification.WRONG
+EXHAUSTED = verification.EXHAUSTED
+EXPIRED = verification.EXPIRED
+NO_CODE = verification.NO_CODE
+LOCKED = verification.LOCKED
 
 
 class Error(Exception):
@@ -85,15 +112,56 @@ class Conflict(Error):
 
 
 class Unavailable(Error):
-    message = _('The billing account cannot be reached right now (Keystone '
-                'does not answer). Nothing was changed; try again in a '
-                'moment.')
+    message = store.Unavailable.message
 
 
 class NotConfigured(Unavailable):
-    message = _('Changing the billing account is not set up on this '
-                'dashboard (no Keystone service credentials). Ask your '
-                'cloud operator.')
+    message = store.NotConfigured.message
+
+
+class Refused(Error):
+    """The account's rules refused the change.
+
+    ``code`` is stable for programs, ``field`` the form field at fault (or
+    None), ``errors`` maps each field to its message when several are.
+    """
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.code = error.code
+        self.field = error.field
+        self.errors = dict(getattr(error, 'errors', None) or {})
+
+
+class NotFound(Refused):
+    """The contact or phone is not in the account (any more)."""
+
+
+class Unreadable(Refused):
+    """The stored account cannot be read by this version of the plugin."""
+
+
+def _refused(error):
+    if isinstance(error, errors.NotFound):
+        return NotFound(error)
+    if isinstance(error, errors.CorruptDocument):
+        return Unreadable(error)
+    return Refused(error)
+
+
+@contextlib.contextmanager
+def _translated():
+    """Raise the facade's errors for the account side's."""
+    try:
+        yield
+    except store.NotConfigured as e:
+        raise NotConfigured(e.message) from e
+    except store.Unavailable as e:
+        raise Unavailable(e.message) from e
+    except store.Conflict as e:
+        raise Conflict() from e
+    except errors.AccountError as e:
+        raise _refused(e) from e
 
 
 class Contact(base.APIDictWrapper):
@@ -147,71 +215,27 @@ class Account(object):
         return [Phone(phone) for phone in self.doc['phones']]
 
     def contact(self, contact_id):
-        return Contact(contact_rules.find(self.doc, contact_id))
+        """The contact; ``NotFound`` if the account has no such one."""
+        with _translated():
+            return Contact(contact_rules.find(self.doc, contact_id))
 
     def phone(self, phone_id):
-        return Phone(phone_rules.find(self.doc, phone_id))
-
-
-def _keystone_errors():
-    # keystoneauth1's ClientException is the root of connection, discovery,
-    # auth and HTTP errors; anything else a client call raises (a broken
-    # socket, a malformed answer) is Keystone failing too: never a 500.
-    return (ks_exceptions.ClientException, Exception)
-
-
-# Service sessions keep their token until it expires: one per credentials.
-_sessions = {}
-_sessions_lock = threading.Lock()
-
-
-def _service_session():
-    opts = conf.get_conf().keystone_service
-    if not opts.auth_url:
-        raise NotConfigured()
-    key = (opts.auth_url, opts.username, opts.password, opts.project_name,
-           opts.user_domain_name, opts.project_domain_name, opts.cafile,
-           opts.timeout)
-    with _sessions_lock:
-        session = _sessions.get(key)
-        if session is None:
-            auth = v3.Password(
-                auth_url=opts.auth_url, username=opts.username,
-                password=opts.password, project_name=opts.project_name,
-                user_domain_name=opts.user_domain_name,
-                project_domain_name=opts.project_domain_name)
-            session = ks_session.Session(auth=auth,
-                                         verify=opts.cafile or True,
-                                         timeout=opts.timeout)
-            _sessions[key] = session
-    return session
-
-
-def service_client():
-    """A keystoneclient v3 client with the plugin's service credentials.
-
-    Raises ``NotConfigured`` without ``[keystone_service] auth_url``.
-    """
-    return ks_client.Client(
-        session=_service_session(),
-        interface=conf.get_conf().keystone_service.interface)
+        """The phone; ``NotFound`` if the account has no such one."""
+        with _translated():
+            return Phone(phone_rules.find(self.doc, phone_id))
 
 
 def is_configured():
     """Whether writes (service credentials) are configured."""
-    return bool(conf.get_conf().keystone_service.auth_url)
-
-
-def _load(project):
-    return document.load(getattr(project, ATTRIBUTE, None))
+    return store.is_configured()
 
 
 def account_get(request):
     """The current project's billing account, read with the user's token.
 
     Raises ``NotAllowed`` without ``billing:account:get``, ``Unavailable``,
-    or ``errors.CorruptDocument``. Cached on the request: one Keystone call
-    per page, and a write in the same request replaces the cached value.
+    or ``Unreadable``. Cached on the request: one Keystone call per page,
+    and a write in the same request replaces the cached value.
     """
     cached = getattr(request, _CACHE_ATTR, None)
     if cached is not None:
@@ -223,11 +247,12 @@ def account_get(request):
     try:
         # admin=False: members read their own project (see the lab notes).
         project = keystone.keystoneclient(request).projects.get(project_id)
-    except _keystone_errors():
+    except store.keystone_errors():
         LOG.exception('Reading the billing account of %s failed',
                       project_id)
         raise Unavailable()
-    account = Account(project_id, _load(project))
+    with _translated():
+        account = Account(project_id, store.load(project))
     setattr(request, _CACHE_ATTR, account)
     return account
 
@@ -235,22 +260,6 @@ def account_get(request):
 def can_update(request):
     """Whether the user's roles allow ``billing:account:update``."""
     return policy.check(RULE_UPDATE, request)
-
-
-@contextlib.contextmanager
-def _project_lock(project_id):
-    """Hold the project's ``AccountLock`` row until the block ends.
-
-    The UPDATE is the transaction's first write: PostgreSQL and MySQL lock
-    the row, SQLite takes its write lock, so a second writer of the project
-    (any process, any host on the same database) waits here until the first
-    has written to Keystone, then sees its revision.
-    """
-    models.AccountLock.objects.get_or_create(project_id=project_id)
-    with transaction.atomic():
-        models.AccountLock.objects.filter(project_id=project_id).update(
-            writes=db_models.F('writes') + 1)
-        yield
 
 
 def _expected_revision(revision):
@@ -268,42 +277,16 @@ def account_update(request, revision, change):
 
     Returns ``(whatever change returned, the new Account)``. ``change``
     works on a fresh copy read with the service credentials and may raise
-    ``errors.AccountError``; then nothing is written.
-
-    Compare-and-set: Keystone has no conditional update (no ETag or
-    If-Match on projects), so the revision is compared on a fresh read
-    just before the write, both under the project's lock row in the
-    plugin's database (``_project_lock``): two writes from one revision
-    never both succeed, whichever Horizon process or host serves them.
+    ``errors.AccountError`` (raised here as ``Refused``); then nothing is
+    written. See ``account.store.update`` for the compare-and-set.
     """
     if not can_update(request):
         raise NotAllowed()
     expected = _expected_revision(revision)
     project_id = request.user.project_id
-    with _project_lock(project_id):
-        ks = service_client()
-        try:
-            project = ks.projects.get(project_id)
-        except _keystone_errors():
-            LOG.exception('Reading the billing account of %s failed',
-                          project_id)
-            raise Unavailable()
-        doc = _load(project)
-        if doc['revision'] != expected:
-            raise Conflict()
-        result = change(doc)
-        now = timezone.now()
-        verification.prune_log(doc, now)
-        doc['revision'] = expected + 1
-        doc['updated_at'] = now.isoformat()
-        doc['updated_by'] = request.user.id
-        stored = document.dump(doc)
-        try:
-            ks.projects.update(project_id, **{ATTRIBUTE: stored})
-        except _keystone_errors():
-            LOG.exception('Writing the billing account of %s failed',
-                          project_id)
-            raise Unavailable()
+    with _translated():
+        result, doc = store.update(project_id, request.user.id, expected,
+                                   change)
     account = Account(project_id, doc)
     setattr(request, _CACHE_ATTR, account)
     return result, account
@@ -343,15 +326,15 @@ def _issue(doc, contact_id):
 def _issue_unless_limited(doc, contact_id):
     """``(code, None)``, or ``(None, refusal)`` when a limit says not now.
 
-    The refusal (``errors.AccountError``) says when a code can be sent;
-    the address stays pending and ``contact_resend_code`` sends it then.
+    The refusal (``Refused``) says when a code can be sent; the address
+    stays pending and ``contact_resend_code`` sends it then.
     """
     try:
         return _issue(doc, contact_id), None
     except errors.AccountError as e:
         if e.code not in contact_rules.RATE_LIMITED:
             raise
-        return None, e
+        return None, _refused(e)
 
 
 def _mail_code(request, email, code):
@@ -374,7 +357,7 @@ def contact_create(request, revision, email, name=''):
     """Add a pending address and mail it a code.
 
     Returns ``(contact, code_mailed, held, account)``. ``held`` is None, or
-    the ``errors.AccountError`` of a mail limit (``[mail]
+    the ``Refused`` of a mail limit (``[mail]
     verification_*``): the address is saved, pending, and no code was
     mailed; its message says when ``contact_resend_code`` can send one. A
     refused mail also leaves the address pending.
@@ -431,7 +414,7 @@ def contact_verify(request, revision, contact_id, code):
     The outcome is one of ``account.verification``'s; the attempt is
     stored whatever it is, so the returned account has a new revision.
     While the address (or the project) has used up its wrong codes of the
-    hour, the check is refused (``errors.AccountError``) and nothing is
+    hour, the check is refused (``Refused``) and nothing is
     stored.
     """
     attempts = conf.get_conf().mail.verification_code_attempts
@@ -445,7 +428,7 @@ def contact_verify(request, revision, contact_id, code):
 def contact_resend_code(request, revision, contact_id):
     """Mail a new code to a pending address: ``(mailed, account)``.
 
-    Within a mail limit, ``errors.AccountError`` says when it can.
+    Within a mail limit, ``Refused`` says when it can.
     """
     def change(doc):
         return contact_rules.find(doc, contact_id)['email'], _issue(
@@ -483,12 +466,8 @@ def all_projects():
 
     Raises ``NotConfigured`` or ``Unavailable``.
     """
-    try:
-        return {project.id: project
-                for project in service_client().projects.list()}
-    except _keystone_errors():
-        LOG.exception('Listing the projects failed')
-        raise Unavailable()
+    with _translated():
+        return store.all_projects()
 
 
 def _invoice_link(number):
@@ -531,7 +510,7 @@ class InvoiceMailHooks(object):
                             'without buyer details or mail', project_id)
                 self.accounts[project_id] = document.new_document()
             else:
-                self.accounts[project_id] = _load(project)
+                self.accounts[project_id] = store.load(project)
         return self.accounts[project_id]
 
     def buyer_lookup(self, project_id):

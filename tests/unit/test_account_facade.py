@@ -30,6 +30,7 @@ from openstack_dashboard.test import helpers as test
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.account import models
+from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard import conf
@@ -94,7 +95,7 @@ class FakeKeystoneMixin(helpers.RoleMixin):
     def setUp(self):
         super().setUp()
         self.keystone = FakeKeystone()
-        for target, name in ((account_api, 'service_client'),
+        for target, name in ((store, 'service_client'),
                              (keystone_api, 'keystoneclient')):
             patcher = mock.patch.object(target, name,
                                         return_value=self.keystone)
@@ -184,7 +185,7 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
         def change(doc):
             doc['customer']['name'] = 'half done'
             raise errors.AccountError('no', 'refused')
-        with self.assertRaises(errors.AccountError):
+        with self.assertRaises(account_api.Refused):
             account_api.account_update(self.req, 0, change)
         self.assertEqual([], self.keystone.projects.updates)
 
@@ -209,7 +210,7 @@ class FacadeTests(FakeKeystoneMixin, test.TestCase):
     def test_a_corrupt_document_is_reported_not_guessed(self):
         self.keystone.projects.stored[self.tenant.id] = {
             ATTRIBUTE: {'schema_version': 7}}
-        with self.assertRaises(errors.CorruptDocument):
+        with self.assertRaises(account_api.Unreadable):
             account_api.account_get(self.req)
 
     def test_keystone_errors_become_unavailable(self):
@@ -345,7 +346,7 @@ class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
         self.assertEqual([1, 1], [len(self.mailed_to(email)) for email in (
             'ann@example.com', 'bob@example.com')])
         # The resend button says the same.
-        with self.assertRaises(errors.AccountError) as caught:
+        with self.assertRaises(account_api.Refused) as caught:
             account_api.contact_resend_code(self.req, 3, ann.id)
         self.assertEqual('too_soon', caught.exception.code)
         self.assertEqual(2, len(mail.outbox))
@@ -360,7 +361,7 @@ class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
             self.req, 2, 'c@example.com')
         self.assertEqual((False, 'rate_limited'), (mailed, held.code))
         self.assertIn('in 60 minutes', str(held))
-        with self.assertRaises(errors.AccountError) as caught:
+        with self.assertRaises(account_api.Refused) as caught:
             account_api.contact_resend_code(self.req, 3, third.id)
         self.assertEqual('rate_limited', caught.exception.code)
         self.assertEqual(3, self.revision())
@@ -394,12 +395,12 @@ class VerificationLimitTests(FakeKeystoneMixin, test.TestCase):
                                                        wrong)
         self.assertEqual(verification.LOCKED, outcome)
         # Even the right code is refused now, and nothing is stored.
-        with self.assertRaises(errors.AccountError) as caught:
+        with self.assertRaises(account_api.Refused) as caught:
             account_api.contact_verify(self.req, 4, ann.id, code)
         self.assertEqual(('too_many_attempts', 'code'),
                          (caught.exception.code, caught.exception.field))
         self.assertIn('Try again in 60 minutes', str(caught.exception))
-        with self.assertRaises(errors.AccountError):
+        with self.assertRaises(account_api.Refused):
             account_api.contact_resend_code(self.req, 4, ann.id)
         self.assertEqual(4, self.revision())
         self.assertFalse(self.stored()['contacts'][0]['verified'])

@@ -18,6 +18,7 @@ import pytest
 from cleura_billing_dashboard.account import contacts as contact_rules
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import preferences
+from cleura_billing_dashboard.account import store as account_store
 from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing.models import Invoice
@@ -58,7 +59,8 @@ def keystone():
     fake = fakes.FakeKeystone()
     conf.get_conf().set_override('auth_url', 'http://keystone.test/v3',
                                  'keystone_service')
-    with mock.patch.object(account_api, 'service_client', return_value=fake):
+    with mock.patch.object(account_store, 'service_client',
+                           return_value=fake):
         yield fake
     conf.get_conf().clear_override('auth_url', 'keystone_service')
 

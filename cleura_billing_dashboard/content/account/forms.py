@@ -1,20 +1,15 @@
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from horizon import exceptions
 from horizon import forms
 from horizon import messages
 
-from cleura_billing_dashboard.account import contacts as contact_rules
-from cleura_billing_dashboard.account import customer
-from cleura_billing_dashboard.account import document
-from cleura_billing_dashboard.account import errors
-from cleura_billing_dashboard.account import phones as phone_rules
-from cleura_billing_dashboard.account import preferences
-from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard.api import account as account_api
 
+MAX_LENGTH = account_api.CUSTOMER_MAX_LENGTH
 BILLING_FIELDS = {'billing_' + field: field
-                  for field in document.ADDRESS_FIELDS}
+                  for field in account_api.ADDRESS_FIELDS}
 
 
 class AccountForm(forms.SelfHandlingForm):
@@ -31,15 +26,17 @@ class AccountForm(forms.SelfHandlingForm):
         """``call()``'s result, or False with the refusal on the form."""
         try:
             return call()
-        except errors.InvalidFields as e:
-            for field, message in e.errors.items():
+        except account_api.Refused as e:
+            for field, message in (e.errors or {e.field: e.message}).items():
                 self.add_error(field if field in self.fields else None,
                                message)
-        except errors.AccountError as e:
-            self.add_error(e.field if e.field in self.fields else None,
-                           e.message)
         except account_api.Error as e:
             self.add_error(None, e.message)
+        except Exception:
+            # Unexpected (a database error): a message, never a 500.
+            exceptions.handle(self.request,
+                              _('Unable to save the billing account.'),
+                              details='')
         return False
 
     def set_revision(self, revision):
@@ -50,48 +47,48 @@ class AccountForm(forms.SelfHandlingForm):
 
 class CustomerForm(AccountForm):
     name = forms.CharField(
-        label=_("Name"), max_length=customer.MAX_LENGTH['name'],
+        label=_("Name"), max_length=MAX_LENGTH['name'],
         help_text=_("Company name, or your full name for a personal "
                     "account."))
     org_number = forms.CharField(
         label=_("Organisation or personal number"), required=False,
-        max_length=customer.MAX_LENGTH['org_number'],
+        max_length=MAX_LENGTH['org_number'],
         help_text=_("Checked against the chosen country's register format, "
                     "e.g. 556677-8899 in Sweden."))
     vat_number = forms.CharField(
         label=_("VAT number"), required=False,
-        max_length=customer.MAX_LENGTH['vat_number'],
+        max_length=MAX_LENGTH['vat_number'],
         help_text=_("With the country code, e.g. SE556677889901."))
     address = forms.CharField(label=_("Address"),
-                              max_length=customer.MAX_LENGTH['address'])
+                              max_length=MAX_LENGTH['address'])
     postal_code = forms.CharField(
-        label=_("Postal code"), max_length=customer.MAX_LENGTH['postal_code'])
+        label=_("Postal code"), max_length=MAX_LENGTH['postal_code'])
     city = forms.CharField(label=_("City"),
-                           max_length=customer.MAX_LENGTH['city'])
+                           max_length=MAX_LENGTH['city'])
     country = forms.ChoiceField(label=_("Country"))
     po_reference = forms.CharField(
         label=_("Purchase order reference"), required=False,
-        max_length=customer.MAX_LENGTH['po_reference'],
+        max_length=MAX_LENGTH['po_reference'],
         help_text=_("Printed on every invoice, if your accounts payable "
                     "needs one."))
     billing_address = forms.CharField(
         label=_("Billing address"), required=False,
-        max_length=customer.MAX_LENGTH['address'],
+        max_length=MAX_LENGTH['address'],
         help_text=_("Only if invoices go to another address than the one "
                     "above; then fill in all four billing fields."))
     billing_postal_code = forms.CharField(
         label=_("Billing postal code"), required=False,
-        max_length=customer.MAX_LENGTH['postal_code'])
+        max_length=MAX_LENGTH['postal_code'])
     billing_city = forms.CharField(
         label=_("Billing city"), required=False,
-        max_length=customer.MAX_LENGTH['city'])
+        max_length=MAX_LENGTH['city'])
     billing_country = forms.ChoiceField(label=_("Billing country"),
                                         required=False)
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        countries = customer.country_choices(translation.get_language()
-                                             or 'en')
+        countries = account_api.country_choices(
+            translation.get_language() or 'en')
         blank = [('', _("Choose a country"))]
         self.fields['country'].choices = blank + countries
         self.fields['billing_country'].choices = blank + countries
@@ -100,7 +97,7 @@ class CustomerForm(AccountForm):
     def initial_from(cls, account):
         info = account.customer
         initial = {field: info.get(field, '')
-                   for field in document.CUSTOMER_FIELDS}
+                   for field in account_api.CUSTOMER_FIELDS}
         for field, key in BILLING_FIELDS.items():
             initial[field] = (info.get('billing_address') or {}).get(key, '')
         initial['revision'] = account.revision
@@ -108,7 +105,7 @@ class CustomerForm(AccountForm):
 
     def handle(self, request, data):
         values = {field: data.get(field, '')
-                  for field in document.CUSTOMER_FIELDS}
+                  for field in account_api.CUSTOMER_FIELDS}
         billing = {key: data.get(field, '')
                    for field, key in BILLING_FIELDS.items()}
         values['billing_address'] = billing if any(billing.values()) else (
@@ -123,12 +120,10 @@ class CustomerForm(AccountForm):
 class PreferencesForm(AccountForm):
     delivery = forms.ChoiceField(
         label=_("Invoice delivery"), widget=forms.RadioSelect(),
-        choices=[(key, preferences.DELIVERY_LABELS[key])
-                 for key in document.DELIVERIES])
+        choices=account_api.DELIVERY_CHOICES)
     language = forms.ChoiceField(
         label=_("Invoice language"),
-        choices=[(key, preferences.LANGUAGE_LABELS[key])
-                 for key in document.LANGUAGES],
+        choices=account_api.LANGUAGE_CHOICES,
         help_text=_("The language of invoices and invoice mail."))
 
     @classmethod
@@ -162,9 +157,9 @@ def _code_message(request, email, mailed, held=None):
 
 class CreateEmailForm(AccountForm):
     email = forms.CharField(label=_("Email address"),
-                            max_length=contact_rules.MAX_EMAIL_LENGTH)
+                            max_length=account_api.EMAIL_MAX_LENGTH)
     name = forms.CharField(label=_("Name"), required=False,
-                           max_length=contact_rules.MAX_NAME_LENGTH,
+                           max_length=account_api.CONTACT_NAME_MAX_LENGTH,
                            help_text=_("Optional: who or what reads this "
                                        "address."))
 
@@ -203,18 +198,18 @@ class VerifyEmailForm(AccountForm):
                                       'inputmode': 'numeric'}))
 
     OUTCOME_ERRORS = {
-        verification.WRONG: _('This is not the code we mailed. Check the '
-                              'latest mail and try again (%(left)d '
-                              'attempts left).'),
-        verification.EXHAUSTED: _('Too many wrong codes. Use "Resend code" '
-                                  'to get a new one.'),
-        verification.EXPIRED: _('The code has expired. Use "Resend code" to '
-                                'get a new one.'),
-        verification.NO_CODE: _('No code was sent to this address. Use '
-                                '"Resend code".'),
-        verification.LOCKED: _('Too many wrong codes were entered for this '
-                               'address. Wait up to an hour, then use '
-                               '"Resend code" to get a new one.'),
+        account_api.WRONG: _('This is not the code we mailed. Check the '
+                             'latest mail and try again (%(left)d '
+                             'attempts left).'),
+        account_api.EXHAUSTED: _('Too many wrong codes. Use "Resend code" '
+                                 'to get a new one.'),
+        account_api.EXPIRED: _('The code has expired. Use "Resend code" to '
+                               'get a new one.'),
+        account_api.NO_CODE: _('No code was sent to this address. Use '
+                               '"Resend code".'),
+        account_api.LOCKED: _('Too many wrong codes were entered for this '
+                              'address. Wait up to an hour, then use '
+                              '"Resend code" to get a new one.'),
     }
 
     def handle(self, request, data):
@@ -223,7 +218,7 @@ class VerifyEmailForm(AccountForm):
         if not result:
             return False
         outcome, account = result
-        if outcome == verification.VERIFIED:
+        if outcome == account_api.VERIFIED:
             contact = account.contact(data['contact_id'])
             messages.success(request, _('%s is verified.') % contact.email)
             return result
@@ -236,11 +231,11 @@ class VerifyEmailForm(AccountForm):
 
 class PhoneForm(AccountForm):
     number = forms.CharField(
-        label=_("Phone number"), max_length=phone_rules.MAX_INPUT_LENGTH,
+        label=_("Phone number"), max_length=account_api.PHONE_MAX_LENGTH,
         help_text=_("International form: + and the country code, e.g. "
                     "+46 70 123 45 67."))
     label = forms.CharField(label=_("Label"), required=False,
-                            max_length=phone_rules.MAX_LABEL_LENGTH,
+                            max_length=account_api.PHONE_LABEL_MAX_LENGTH,
                             help_text=_("Optional, e.g. Switchboard or "
                                         "On call."))
 

@@ -6,12 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.utils.translation import pgettext_lazy
 
+from horizon import exceptions
 from horizon import messages
 from horizon import tables
 
-from cleura_billing_dashboard.account import contacts as contact_rules
-from cleura_billing_dashboard.account import document
-from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.api import account as account_api
 
 POLICY_UPDATE = account_api.RULE_UPDATE
@@ -36,6 +34,12 @@ def _revision(request):
 def _refused(request, error):
     messages.error(request, error.message)
     return shortcuts.redirect(contact_tab_url())
+
+
+def _failed(request):
+    """Back to the Contact tab with Horizon's message: never a 500."""
+    exceptions.handle(request, _('Unable to save the billing account.'),
+                      details='', redirect=contact_tab_url())
 
 
 class CreateEmail(tables.LinkAction):
@@ -75,8 +79,10 @@ class ResendCode(tables.Action):
         try:
             mailed, account = account_api.contact_resend_code(
                 request, _revision(request), obj_id)
-        except (errors.AccountError, account_api.Error) as e:
+        except account_api.Error as e:
             return _refused(request, e)
+        except Exception:
+            _failed(request)
         email = account.contact(obj_id).email
         if mailed:
             messages.success(request, _('A new code was mailed to %s.')
@@ -115,8 +121,10 @@ class DeleteEmail(tables.DeleteAction):
         try:
             removed, _account = account_api.contact_delete(
                 request, _revision(request), obj_ids)
-        except (errors.AccountError, account_api.Error) as e:
+        except account_api.Error as e:
             return _refused(request, e)
+        except Exception:
+            _failed(request)
         messages.success(request, _('Deleted %s.') % ', '.join(
             contact.email for contact in removed))
         return shortcuts.redirect(contact_tab_url())
@@ -134,10 +142,12 @@ class RoleAction(tables.Action):
             contact, _account = account_api.contact_set_role(
                 request, _revision(request), obj_id, self.role,
                 self.enabled)
-        except (errors.AccountError, account_api.Error) as e:
+        except account_api.Error as e:
             return _refused(request, e)
+        except Exception:
+            _failed(request)
         values = {'email': contact.email,
-                  'role': contact_rules.ROLE_LABELS[self.role]}
+                  'role': account_api.ROLE_LABELS[self.role]}
         if self.enabled:
             message = _('%(email)s now has %(role)s.') % values
         else:
@@ -148,8 +158,8 @@ class RoleAction(tables.Action):
 
 def _role_actions():
     actions = []
-    for role in document.ROLES:
-        label = contact_rules.ROLE_LABELS[role]
+    for role in account_api.ROLES:
+        label = account_api.ROLE_LABELS[role]
         for enabled, verb in ((True, 'grant'), (False, 'revoke')):
             name = '%s_%s' % (verb, role)
             verbose_name = (format_lazy(_('Give {role}'), role=label)
@@ -170,12 +180,12 @@ class RoleColumn(tables.Column):
     def __init__(self, role, **kwargs):
         self.role = role
         super().__init__(lambda datum: datum.has_role(role),
-                         verbose_name=contact_rules.ROLE_LABELS[role],
+                         verbose_name=account_api.ROLE_LABELS[role],
                          classes=('role-column', 'role-' + role), **kwargs)
 
     def get_data(self, datum):
         on = datum.has_role(self.role)
-        label = contact_rules.ROLE_LABELS[self.role]
+        label = account_api.ROLE_LABELS[self.role]
         state = _("on") if on else _("off")
         icon = html.format_html(
             '<span class="fa {} {}" aria-hidden="true"></span>'
@@ -223,9 +233,9 @@ class EmailsTable(AccountTable):
                            status_choices=(('verified', True),
                                            ('pending', None)),
                            display_choices=STATUS_DISPLAY_CHOICES)
-    billing = RoleColumn(document.BILLING)
-    tech = RoleColumn(document.TECH)
-    dpo = RoleColumn(document.DPO)
+    billing = RoleColumn(account_api.BILLING)
+    tech = RoleColumn(account_api.TECH)
+    dpo = RoleColumn(account_api.DPO)
 
     def get_object_display(self, datum):
         return datum.email
@@ -282,8 +292,10 @@ class DeletePhone(tables.DeleteAction):
         try:
             removed, _account = account_api.phone_delete(
                 request, _revision(request), obj_ids)
-        except (errors.AccountError, account_api.Error) as e:
+        except account_api.Error as e:
             return _refused(request, e)
+        except Exception:
+            _failed(request)
         messages.success(request, _('Deleted %s.') % ', '.join(
             phone.number for phone in removed))
         return shortcuts.redirect(contact_tab_url())

@@ -2,12 +2,10 @@ from django.middleware import csrf
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from horizon import exceptions
 from horizon import tabs
 from horizon.utils import memoized
 
-from cleura_billing_dashboard.account import customer
-from cleura_billing_dashboard.account import errors
-from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
@@ -49,7 +47,7 @@ class CustomerTab(AccountTab):
         context = super().get_context_data(request, **kwargs)
         account = context['account']
         if account is not None:
-            names = dict(customer.country_choices(
+            names = dict(account_api.country_choices(
                 getattr(request, 'LANGUAGE_CODE', 'en')))
             info = account.customer
             context['country_name'] = names.get(info.get('country'), '')
@@ -98,9 +96,9 @@ class SettingsTab(AccountTab):
         context = super().get_context_data(request, **kwargs)
         account = context['account']
         if account is not None:
-            context['delivery_label'] = preferences.DELIVERY_LABELS[
+            context['delivery_label'] = account_api.DELIVERY_LABELS[
                 account.settings['delivery']]
-            context['language_label'] = preferences.LANGUAGE_LABELS[
+            context['language_label'] = account_api.LANGUAGE_LABELS[
                 account.settings['language']]
         return context
 
@@ -118,5 +116,10 @@ class AccountTabs(tabs.TabGroup):
         """``(account, None)``, or ``(None, message)`` when unreadable."""
         try:
             return account_api.account_get(self.request), None
-        except (account_api.Error, errors.AccountError) as e:
+        except account_api.Error as e:
             return None, e.message
+        except Exception:
+            # Unexpected: logged, and the tabs say so instead of a 500.
+            message = _('Unable to retrieve the billing account.')
+            exceptions.handle(self.request, message, ignore=True)
+            return None, message

@@ -9,7 +9,6 @@ from horizon import messages
 from horizon import tabs
 from horizon.utils import memoized
 
-from cleura_billing_dashboard.account import errors
 from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
@@ -85,9 +84,13 @@ class AccountFormView(forms.ModalFormView):
     def get_account(self):
         try:
             return account_api.account_get(self.request)
-        except (account_api.Error, errors.AccountError) as e:
+        except account_api.Error as e:
             messages.error(self.request, e.message)
             raise exceptions.Http302(account_tables.contact_tab_url())
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the billing account.'),
+                              redirect=account_tables.contact_tab_url())
 
     def get_initial(self):
         return {'revision': self.get_account().revision}
@@ -118,7 +121,7 @@ class ContactMixin(object):
     def get_contact(self):
         try:
             return self.get_account().contact(self.kwargs['contact_id'])
-        except errors.NotFound as e:
+        except account_api.NotFound as e:
             messages.error(self.request, e.message)
             raise exceptions.Http302(account_tables.contact_tab_url())
 
@@ -182,7 +185,7 @@ class UpdatePhoneView(AccountFormView):
     def get_phone(self):
         try:
             return self.get_account().phone(self.kwargs['phone_id'])
-        except errors.NotFound as e:
+        except account_api.NotFound as e:
             messages.error(self.request, e.message)
             raise exceptions.Http302(account_tables.contact_tab_url())
 
