@@ -14,12 +14,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from cleura_billing_dashboard.account import document
 from tests.browser.conftest import choose
 from tests.browser.conftest import tab
 from tests.browser.conftest import wait_for
 from tests.browser.conftest import wait_for_message
 from tests.browser.conftest import wait_until
+from tests import factories
 from tests.functional.test_account_keystone import project_id
 from tests.functional.test_account_keystone import reset
 from tests.functional.test_account_keystone import stored
@@ -60,14 +60,8 @@ def submit_modal(driver, form_id, values):
 
 def test_billing_moves_to_a_verified_new_address(real_lab, as_user,
                                                  smtp_server, tmp_path):
-    old = {'id': 'old1', 'email': OLD, 'name': '',
-           'roles': ['billing', 'tech', 'dpo'], 'verified': True,
-           'verification': None}
-    doc = document.new_document()
-    doc['customer'].update(name='Acme AB', address='Sveavägen 1',
-                           postal_code='111 57', city='Stockholm',
-                           country='SE')
-    doc['contacts'] = [old]
+    old = factories.verified_contact('old1', OLD)
+    doc = factories.account_document(customer=factories.ACME, contacts=[old])
     reset(real_lab, 'acme', doc)
 
     browser = as_user('alice')

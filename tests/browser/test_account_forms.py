@@ -21,6 +21,7 @@ from tests.browser.conftest import wait_for
 from tests.browser.conftest import wait_for_message
 from tests.browser.conftest import wait_until
 from tests.conftest import RESEND_INTERVAL
+from tests import factories
 from tests.functional.test_account_keystone import reset
 from tests.functional.test_account_keystone import stored
 
@@ -32,14 +33,10 @@ OLD = 'ap@acme.example'
 
 def acme_account(**customer):
     """acme with one verified Billing address and the customer given."""
-    doc = document.new_document()
-    doc['customer'].update(dict(
-        name='Acme AB', org_number='556677-8899', address='Sveavägen 1',
-        postal_code='111 57', city='Stockholm', country='SE'), **customer)
-    doc['contacts'] = [{'id': 'ap1', 'email': OLD, 'name': '',
-                        'roles': list(document.ROLES), 'verified': True,
-                        'verification': None}]
-    return doc
+    return factories.account_document(
+        customer=dict(dict(factories.ACME,
+                           org_number=factories.ACME_ORG_NUMBER), **customer),
+        contacts=[factories.verified_contact('ap1', OLD, document.ROLES)])
 
 
 def open_tab(driver, base_url, name):

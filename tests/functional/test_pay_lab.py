@@ -5,36 +5,28 @@ one SQLite file, the webhook deliveries come from separate threads.
 """
 
 import concurrent.futures
-import json
 import re
 import threading
 
 import pytest
 import requests
 
+from tests import factories
 from tools import lab
 from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.functional
 
 AJAX = {'X-Requested-With': 'XMLHttpRequest'}
-LINES = [
-    {'product': 'compute.m1.small', 'region': 'Sto2',
-     'description': 'm1.small', 'quantity': '744', 'unit': 'h',
-     'unit_price': '0.45', 'vat_rate': '25'},
-    {'product': 'storage.volume', 'region': 'Kna1',
-     'description': 'Block storage', 'quantity': '100', 'unit': 'GB',
-     'unit_price': '1.10', 'vat_rate': '25'},
-]
 
 
 def issue_acme_invoice(real_lab, period, tmp_path):
     """Issue acme's invoice for ``period`` as an operator does."""
     acme = real_lab.keystone.admin_client().projects.list(name='acme')[0]
-    path = tmp_path / ('usage-%s.json' % period)
-    path.write_text(json.dumps({'projects': [
-        {'project_id': acme.id, 'lines': LINES}]}))
-    result = real_lab.horizon.manage('billing_issue', '--usage', str(path),
+    path = factories.usage_file(
+        tmp_path, factories.usage({acme.id: factories.instance_and_volume()}),
+        name='usage-%s.json' % period)
+    result = real_lab.horizon.manage('billing_issue', '--usage', path,
                                      '--period', period)
     return re.search(r'Issued (\S+) to', result.stdout).group(1)
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from openstack_dashboard.api import keystone as keystone_api
 from openstack_dashboard.test import helpers as test
 
-from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.notify import compose
+from tests import factories
 from tests.unit import test_account_facade as fakes
 
 INDEX_URL = reverse('horizon:settings:account:index')
@@ -348,12 +348,10 @@ class ReadOnlyTests(AccountPaneTestCase):
 
     def setUp(self):
         super().setUp()
-        doc = document.new_document()
-        doc['revision'] = 4
-        doc['customer']['name'] = 'Acme <b>AB</b>'
-        doc['contacts'] = [{'id': 'c1', 'email': 'ann@example.com',
-                            'name': '', 'roles': ['billing', 'tech', 'dpo'],
-                            'verified': True, 'verification': None}]
+        doc = factories.account_document(
+            customer={'name': 'Acme <b>AB</b>'},
+            contacts=[factories.verified_contact('c1', 'ann@example.com')],
+            revision=4)
         self.seed(doc)
 
     def test_readers_and_members_see_the_pane_without_write_actions(self):

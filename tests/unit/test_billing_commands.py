@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import json
 
 from django.core.management import call_command
 from django.core.management import CommandError
@@ -11,15 +10,7 @@ import pytest
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard.billing import queries
-
-USAGE = {'period': '2026-10', 'projects': [
-    {'project_id': 'proj-a', 'lines': [
-        {'product': 'compute', 'region': 'Sto2', 'quantity': 10,
-         'unit': 'h', 'unit_price': '10'}]},
-    {'project_id': 'proj-b', 'lines': [
-        {'product': 'ip', 'region': 'Kna1', 'quantity': 1, 'unit': 'pcs',
-         'unit_price': '20', 'vat_rate': 0}]},
-]}
+from tests import factories
 
 
 def run(*args):
@@ -30,9 +21,9 @@ def run(*args):
 
 @pytest.fixture
 def usage_file(tmp_path):
-    path = tmp_path / 'usage.json'
-    path.write_text(json.dumps(USAGE))
-    return str(path)
+    return factories.usage_file(tmp_path, factories.usage(
+        {'proj-a': [factories.line()], 'proj-b': [factories.ip_line(
+            vat_rate=0)]}, period='2026-10'))
 
 
 @pytest.mark.django_db

@@ -4,7 +4,6 @@ import datetime
 import decimal
 import hashlib
 import io
-import json
 
 from django.db import transaction
 import pypdf
@@ -14,30 +13,19 @@ from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing import ocr
 from cleura_billing_dashboard.billing import queries
-from cleura_billing_dashboard import usage
+from tests import factories
 
 D = decimal.Decimal
 TODAY = datetime.date(2026, 11, 3)
 
 
-def usage_for(projects, period=None):
-    """Usage of ``{project_id: [(product, quantity, unit_price, vat)]}``."""
-    doc = {'projects': [
-        {'project_id': project_id, 'lines': [
-            {'product': product, 'description': product + ' usage',
-             'region': 'Sto2', 'quantity': quantity, 'unit': 'h',
-             'unit_price': price, 'vat_rate': vat}
-            for product, quantity, price, vat in lines]}
-        for project_id, lines in projects.items()]}
-    if period:
-        doc['period'] = period
-    return usage.parse_usage(json.dumps(doc), 'json')
-
-
 USAGE = {
-    'proj-a': [('compute', '744', '0.45', '25'),
-               ('storage', '100.5', '0.033', '12')],
-    'proj-b': [('ip', '2', '20', '25')],
+    'proj-a': [factories.line('compute', '744', '0.45', vat_rate='25',
+                              description='compute usage'),
+               factories.line('storage', '100.5', '0.033', vat_rate='12',
+                              description='storage usage')],
+    'proj-b': [factories.line('ip', '2', '20', vat_rate='25',
+                              description='ip usage')],
 }
 
 
@@ -48,8 +36,8 @@ def pdf_text(data):
 
 @pytest.fixture
 def issued(db):
-    return issue.issue_invoices_for_period(usage_for(USAGE), '2026-10',
-                                           today=TODAY)
+    return issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
+                                           '2026-10', today=TODAY)
 
 
 def test_one_invoice_per_project_with_totals(issued):
@@ -110,16 +98,18 @@ def test_document_vat_matches_the_stored_totals(issued):
 
 
 def test_issuing_a_period_again_issues_nothing(issued):
-    again = issue.issue_invoices_for_period(usage_for(USAGE), '2026-10',
-                                            today=TODAY)
+    again = issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
+                                            '2026-10', today=TODAY)
     assert again.issued == []
     assert again.skipped == ['proj-a', 'proj-b']
     assert Invoice.objects.count() == 2
 
 
 def test_a_new_project_is_issued_and_the_others_skipped(issued):
-    more = dict(USAGE, **{'proj-c': [('ip', '1', '20', '25')]})
-    again = issue.issue_invoices_for_period(usage_for(more), '2026-10',
+    more = dict(USAGE, **{'proj-c': [factories.line(
+        'ip', '1', '20', vat_rate='25', description='ip usage')]})
+    again = issue.issue_invoices_for_period(factories.parsed_usage(more),
+                                            '2026-10',
                                             today=TODAY)
     assert [i.number for i in again.issued] == ['2026-000003']
     assert again.skipped == ['proj-a', 'proj-b']
@@ -127,21 +117,24 @@ def test_a_new_project_is_issued_and_the_others_skipped(issued):
 
 def test_next_period_is_issued(issued):
     later = issue.issue_invoices_for_period(
-        usage_for(USAGE), '2026-11', today=datetime.date(2026, 12, 1))
+        factories.parsed_usage(USAGE), '2026-11',
+        today=datetime.date(2026, 12, 1))
     assert [i.number for i in later.issued] == ['2026-000003',
                                                 '2026-000004']
 
 
 def test_a_new_year_starts_a_new_series(issued):
     later = issue.issue_invoices_for_period(
-        usage_for(USAGE), '2026-12', today=datetime.date(2027, 1, 2))
+        factories.parsed_usage(USAGE), '2026-12',
+        today=datetime.date(2027, 1, 2))
     assert [i.number for i in later.issued] == ['2027-000001',
                                                 '2027-000002']
 
 
 def test_usage_for_another_period_is_refused(db):
     with pytest.raises(ValueError):
-        issue.issue_invoices_for_period(usage_for(USAGE, period='2026-09'),
+        issue.issue_invoices_for_period(factories.parsed_usage(
+            USAGE, period='2026-09'),
                                         '2026-10', today=TODAY)
     assert not Invoice.objects.exists()
 
@@ -153,7 +146,8 @@ def test_buyer_details_and_language_come_from_the_lookup(db):
                     'city': 'Umeå', 'language': 'sv', 'unknown': 'x'}
         return None
     result = issue.issue_invoices_for_period(
-        usage_for(USAGE), '2026-10', today=TODAY, buyer_lookup=lookup)
+        factories.parsed_usage(USAGE), '2026-10', today=TODAY,
+        buyer_lookup=lookup)
     a, b = result.issued
     assert (a.buyer['name'], a.buyer['city'], a.language) == (
         'Kund AB', 'Umeå', 'sv')
@@ -169,7 +163,7 @@ def test_notify_runs_inside_the_issuing_transaction(db):
         seen.append((invoice.number, invoice.pk is not None,
                      transaction.get_connection().in_atomic_block))
 
-    issue.issue_invoices_for_period(usage_for(USAGE), '2026-10',
+    issue.issue_invoices_for_period(factories.parsed_usage(USAGE), '2026-10',
                                     today=TODAY, notify=notify)
     assert seen == [('2026-000001', True, True), ('2026-000002', True, True)]
 
@@ -180,11 +174,12 @@ def test_a_failure_stores_nothing_and_leaves_no_gap(db):
             raise RuntimeError('mail queue is down')
 
     with pytest.raises(RuntimeError):
-        issue.issue_invoices_for_period(usage_for(USAGE), '2026-10',
-                                        today=TODAY, notify=notify)
+        issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
+                                        '2026-10', today=TODAY,
+                                        notify=notify)
     assert [i.number for i in Invoice.objects.all()] == ['2026-000001']
-    rerun = issue.issue_invoices_for_period(usage_for(USAGE), '2026-10',
-                                            today=TODAY)
+    rerun = issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
+                                            '2026-10', today=TODAY)
     assert [i.number for i in rerun.issued] == ['2026-000002']
     assert rerun.skipped == ['proj-a']
 

@@ -12,21 +12,11 @@ from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard.billing import queries
-from cleura_billing_dashboard import usage
+from tests import factories
 
 D = decimal.Decimal
 ISSUED = datetime.date(2026, 11, 1)
 DUE = ISSUED + datetime.timedelta(days=30)  # tests/etc: payment_terms_days
-
-
-def issue_one(project_id='proj-a', period='2026-10', today=ISSUED,
-              quantity='10', unit_price='10'):
-    """Issue one invoice of quantity x unit_price + 25 % VAT."""
-    data = ('project_id,product,region,quantity,unit,unit_price\n'
-            '%s,compute,Sto2,%s,h,%s\n' % (project_id, quantity, unit_price))
-    result = issue.issue_invoices_for_period(
-        usage.parse_usage(data, 'csv'), period, today=today)
-    return result.issued[0]
 
 
 def pay(invoice, amount, reference, state=Payment.SETTLED):
@@ -42,7 +32,7 @@ def balance(invoice, today=ISSUED):
 
 @pytest.fixture
 def invoice(db):
-    return issue_one()
+    return factories.issue_invoice(today=ISSUED)
 
 
 class TestImmutability:
@@ -188,11 +178,11 @@ class TestListing:
         """proj-a: 2026-01..06 issued on the 1st of the month after."""
         invoices = {}
         for month in range(1, 7):
-            invoices[month] = issue_one(
+            invoices[month] = factories.issue_invoice(
                 period='2026-%02d' % month,
                 today=datetime.date(2026, month + 1, 1))
-        issue_one(project_id='proj-b', period='2026-01',
-                  today=datetime.date(2026, 2, 1))
+        factories.issue_invoice(project_id='proj-b', period='2026-01',
+                                today=datetime.date(2026, 2, 1))
         pay(invoices[2], '125', 'r2')
         pay(invoices[5], '125', 'r5')
         pay(invoices[6], '25', 'r6')
@@ -240,7 +230,8 @@ class TestListing:
         assert seen == self.numbers(queries.invoices_for_project('proj-a'))
 
     def test_keyset_pages_within_one_issue_date(self, db):
-        same_day = [issue_one(period='2025-%02d' % month)
+        same_day = [factories.issue_invoice(period='2025-%02d' % month,
+                                            today=ISSUED)
                     for month in range(1, 6)]
         seen, marker = [], None
         for _ in same_day:

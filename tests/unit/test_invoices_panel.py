@@ -2,7 +2,6 @@
 
 import datetime
 import hashlib
-import json
 from unittest import mock
 
 from django.db import OperationalError
@@ -11,10 +10,9 @@ from django.urls import reverse
 
 from openstack_dashboard.test import helpers as test
 
-from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing import models
-from cleura_billing_dashboard import usage
+from tests import factories
 from tests.unit import helpers
 
 INDEX_URL = reverse('horizon:identity:invoices:index')
@@ -24,18 +22,10 @@ POLICY_ON = override_settings(
 
 
 def issue_for(project_id, period, lines=None, issue_date=None):
-    data = {'projects': [{'project_id': project_id, 'lines': lines or [
-        {'product': 'compute.m1.small', 'region': 'Sto2',
-         'description': 'm1.small', 'quantity': '744', 'unit': 'h',
-         'unit_price': '0.45', 'vat_rate': '25'},
-        {'product': 'storage.volume', 'region': 'Kna1',
-         'description': 'Block storage', 'quantity': '100', 'unit': 'GB',
-         'unit_price': '1.10', 'vat_rate': '25'},
-    ]}]}
-    parsed = usage.parse_usage(json.dumps(data), 'json')
-    result = issue.issue_invoices_for_period(
-        parsed, period, today=issue_date or TODAY)
-    return result.issued[0]
+    """An instance and a volume for a month, issued on TODAY by default."""
+    return factories.issue_invoice(
+        project_id, period, lines or factories.instance_and_volume(),
+        today=issue_date or TODAY)
 
 
 class InvoicesPanelTests(test.TestCase):

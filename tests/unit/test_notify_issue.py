@@ -6,7 +6,6 @@ one), queues the mail in the invoice's transaction and sends it.
 """
 
 import io
-import json
 from unittest import mock
 
 from django.core import mail
@@ -24,27 +23,16 @@ from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard.notify.models import Recipient
-from cleura_billing_dashboard import usage
+from tests import factories
 from tests.unit import test_account_facade as fakes
 
 pytestmark = pytest.mark.django_db
 
-USAGE = {'period': '2026-10', 'projects': [
-    {'project_id': 'proj-a', 'lines': [
-        {'product': 'compute', 'region': 'Sto2', 'quantity': 10,
-         'unit': 'h', 'unit_price': '10'}]},
-    {'project_id': 'proj-b', 'lines': [
-        {'product': 'ip', 'region': 'Kna1', 'quantity': 1, 'unit': 'pcs',
-         'unit_price': '20'}]},
-]}
-
 
 def account_with(billing, others=(), language='en', name='Acme AB'):
-    doc = document.new_document()
-    doc['revision'] = 3
-    doc['customer'].update(name=name, address='Sveavägen 1',
-                           postal_code='111 57', city='Stockholm',
-                           country='SE', org_number='556677-8899')
+    doc = factories.account_document(
+        customer=dict(factories.ACME, name=name,
+                      org_number=factories.ACME_ORG_NUMBER), revision=3)
     for email in list(billing) + list(others):
         contact = contact_rules.add_contact(doc, email)
         contact['verified'] = True
@@ -67,9 +55,7 @@ def keystone():
 
 @pytest.fixture
 def usage_file(tmp_path):
-    path = tmp_path / 'usage.json'
-    path.write_text(json.dumps(USAGE))
-    return str(path)
+    return factories.usage_file(tmp_path, factories.usage(period='2026-10'))
 
 
 def store(fake, project_id, doc):
@@ -119,7 +105,7 @@ def test_the_mail_is_queued_in_the_invoices_transaction(keystone):
             mail__number=invoice.number).exists()
         raise RuntimeError('disk full')
 
-    parsed = usage.parse_usage(json.dumps(USAGE), 'json')
+    parsed = factories.parsed_usage(period='2026-10')
     with pytest.raises(RuntimeError):
         issue.issue_invoices_for_period(parsed, '2026-10',
                                         buyer_lookup=hooks.buyer_lookup,

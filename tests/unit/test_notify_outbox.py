@@ -23,9 +23,6 @@ SUMMARY = {'type': 'invoice', 'total': '556.00', 'currency': 'SEK',
            'issue_date': '2026-11-02', 'due_date': '2026-12-02',
            'seller': 'Cleura Demo AB', 'buyer': 'Acme AB'}
 REFUSING = 'tests.unit.test_notify_outbox.RefusingBackend'
-USAGE = {'projects': [{'project_id': 'proj-a', 'lines': [
-    {'product': 'compute', 'region': 'Sto2', 'quantity': 10, 'unit': 'h',
-     'unit_price': '10'}]}]}
 
 pytestmark = pytest.mark.django_db
 

@@ -1,16 +1,14 @@
 """Mail through a real SMTP server (aiosmtpd on loopback), down and up."""
 
 import io
-import json
 
 from django.test.utils import override_settings
 import pypdf
 import pytest
 
-from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard import notify
 from cleura_billing_dashboard.notify.models import Recipient
-from cleura_billing_dashboard import usage
+from tests import factories
 from tests.unit import test_account_facade as fakes
 from tests.unit import test_notify_outbox as outbox_tests
 from tools.lab.smtp import SmtpServer
@@ -32,8 +30,7 @@ def smtp():
 
 def invoice_pdf():
     """A real invoice PDF, issued the way billing_issue issues it."""
-    parsed = usage.parse_usage(json.dumps(outbox_tests.USAGE), 'json')
-    [invoice] = issue.issue_invoices_for_period(parsed, '2026-10').issued
+    invoice = factories.issue_invoice('proj-a', '2026-10')
     return invoice.number, bytes(invoice.pdf)
 
 
