@@ -51,14 +51,3 @@ rules = [
 def list_rules():
     """Every rule default, for oslopolicy-sample-generator and Horizon."""
     return rules
-
-
-def as_horizon_defaults():
-    """The rules in the list-of-dicts form of Horizon's default_policies."""
-    return [{
-        'name': r.name,
-        'check_str': r.check_str,
-        'description': r.description,
-        'operations': getattr(r, 'operations', []),
-        'scope_types': r.scope_types,
-    } for r in rules]
