@@ -222,11 +222,3 @@ def get_conf():
                  use_env=False)
             _loaded = True
     return CONF
-
-
-def reload_conf():
-    """Forget the parsed file so the next get_conf() reads it again."""
-    global _loaded
-    with _lock:
-        CONF.clear()
-        _loaded = False
