@@ -126,6 +126,10 @@ mail_opts = [
                help=_('Public Horizon URL (e.g. https://dashboard.example.'
                       'com) that invoice links start with. Without it, '
                       'projects that chose a link get the PDF attached.')),
+    cfg.StrOpt('invoice_link_path', default='/identity/invoices/{number}/pdf/',
+               help=_('Path of an invoice\'s PDF in Horizon, after '
+                      'invoice_link_base_url; {number} is the invoice '
+                      'number.')),
     cfg.IntOpt('retry_max_delay', default=3600, min=60, max=86400,
                help=_('Longest wait in seconds between two attempts to '
                       'send a mail the SMTP server did not accept.')),

@@ -22,16 +22,14 @@ outcomes they show are here too. What callers may rely on:
   and compare-and-set, and every write prunes it to its hour.
 
 Over 300 lines for a reason: the design keeps one facade module per
-backend, and the account has five kinds of things (customer info,
-settings, contacts with their codes, phones, the issuing side) whose
-functions are each a few lines.
+backend, and the account has four kinds of things (customer info,
+settings, contacts with their codes, phones) whose functions are each a
+few lines, besides the labels the pages show.
 """
 
 import contextlib
 import logging
 
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils import crypto
 from django.utils import timezone
 from django.utils import translation
@@ -44,7 +42,6 @@ from cleura_billing_dashboard.account import contacts as contact_rules
 from cleura_billing_dashboard.account import customer
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
-from cleura_billing_dashboard.account import invoicing
 from cleura_billing_dashboard.account import phones as phone_rules
 from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import store
@@ -457,100 +454,3 @@ def phone_delete(request, revision, phone_ids):
         request, revision,
         lambda doc: phone_rules.delete_phones(doc, list(phone_ids)))
     return [Phone(phone) for phone in removed], account
-
-
-# The operator side: issuing reads accounts with the service credentials.
-
-def all_projects():
-    """Every project Keystone has, by id, read with the service credentials.
-
-    Raises ``NotConfigured`` or ``Unavailable``.
-    """
-    with _translated():
-        return store.all_projects()
-
-
-def _invoice_link(number):
-    base_url = conf.get_conf().mail.invoice_link_base_url
-    if not base_url:
-        return ''
-    try:
-        path = reverse('horizon:identity:invoices:pdf', args=[number])
-    except NoReverseMatch:
-        return ''
-    return base_url.rstrip('/') + path
-
-
-class InvoiceMailHooks(object):
-    """``buyer_lookup`` and ``notify`` for ``issue_invoices_for_period``.
-
-    Buyer details and recipients come from each project's billing account
-    (one service read per project and run). ``unmailed`` lists
-    ``(number, project_id)`` of invoices whose project has no verified
-    Billing address: the operator must be told.
-    """
-
-    def __init__(self):
-        self.accounts = {}
-        self.unmailed = []
-        self.queued = 0
-        self._projects = None
-
-    def _account(self, project_id):
-        if project_id not in self.accounts:
-            if self._projects is None:
-                # One Keystone call for the run, not one per project (a
-                # project read costs a token validation: 1,000 of them
-                # took longer than rendering the invoices).
-                self._projects = all_projects()
-            project = self._projects.get(project_id)
-            if project is None:
-                # Usage can outlive its project: invoice it unaddressed.
-                LOG.warning('Project %s is not in Keystone: invoicing it '
-                            'without buyer details or mail', project_id)
-                self.accounts[project_id] = document.new_document()
-            else:
-                self.accounts[project_id] = store.load(project)
-        return self.accounts[project_id]
-
-    def buyer_lookup(self, project_id):
-        return invoicing.buyer_details(self._account(project_id))
-
-    def notify(self, invoice):
-        doc = self._account(invoice.project_id)
-        recipients = invoicing.billing_recipients(doc)
-        if not recipients:
-            LOG.warning('Project %s has no verified Billing address: '
-                        'invoice %s is not mailed', invoice.project_id,
-                        invoice.number)
-            self.unmailed.append((invoice.number, invoice.project_id))
-            return
-        self.queued += notify.queue_invoice_mail(
-            number=invoice.number,
-            project_id=invoice.project_id,
-            recipients=recipients,
-            language=invoice.language,
-            delivery=doc['settings']['delivery'],
-            pdf=bytes(invoice.pdf),
-            filename=invoice.filename,
-            link=(_invoice_link(invoice.number)
-                  if doc['settings']['delivery'] == document.DELIVERY_LINK
-                  else ''),
-            summary={
-                'type': invoice.type,
-                'total': str(invoice.total),
-                'currency': invoice.currency,
-                'issue_date': invoice.issue_date.isoformat(),
-                'due_date': invoice.due_date.isoformat(),
-                'seller': (invoice.seller or {}).get('name', ''),
-                'buyer': (invoice.buyer or {}).get('name', ''),
-            })
-
-
-def invoice_mail_hooks():
-    """``InvoiceMailHooks``, or None without service credentials."""
-    if not is_configured():
-        LOG.warning('[keystone_service] is not configured: invoices are '
-                    'issued without buyer details and are not mailed')
-        return None
-    return InvoiceMailHooks()

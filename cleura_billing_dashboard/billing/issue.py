@@ -1,9 +1,12 @@
-"""Issuing: usage in, numbered invoices with stored PDFs out.
+"""Issuing: usage in, numbered invoices with stored PDFs and mail out.
 
-The one place that orchestrates issuing. For each project, in one
-transaction: take the next number, build the lines and totals, render the
-PDF, store invoice, lines and PDF, and let ``notify`` queue its mail. Either
-all of that is committed or none of it, number included.
+The one place that orchestrates issuing. ``issue_usage_file`` is the
+operator's run: it reads the usage, asks an injected account reader (see
+``account.store.AccountReader``) for each project's buyer details and
+Billing recipients, issues, and sends the mail it queued. For each
+project, in one transaction: take the next number, build the lines and
+totals, render the PDF, store invoice, lines and PDF, and queue its mail.
+Either all of that is committed or none of it, number included.
 
 A project gets one invoice per period: running a period again issues
 nothing new for the projects already invoiced and reports them as skipped.
@@ -13,6 +16,7 @@ import calendar
 import dataclasses
 import datetime
 import hashlib
+import logging
 
 from django.db import IntegrityError
 from django.db import transaction
@@ -25,7 +29,11 @@ from cleura_billing_dashboard.billing import ocr
 from cleura_billing_dashboard.billing import queries
 from cleura_billing_dashboard.billing import totals
 from cleura_billing_dashboard import conf
+from cleura_billing_dashboard import notify as notify_mail
 from cleura_billing_dashboard import pdf
+from cleura_billing_dashboard import usage as usage_mod
+
+LOG = logging.getLogger(__name__)
 
 SELLER_FIELDS = ('name', 'address', 'postal_code', 'city', 'country',
                  'org_number', 'vat_number', 'email', 'bankgiro', 'iban',
@@ -41,6 +49,11 @@ class IssueResult:
     period: str
     issued: list = dataclasses.field(default_factory=list)  # of Invoice
     skipped: list = dataclasses.field(default_factory=list)  # project ids
+    # (number, project id) of invoices whose project has no verified
+    # Billing address: the operator must be told.
+    unmailed: list = dataclasses.field(default_factory=list)
+    queued: int = 0  # addresses queued
+    sending: object = None  # notify's SendReport, if mail was queued
 
 
 class AlreadyIssued(Exception):
@@ -115,6 +128,85 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
         except AlreadyIssued:
             result.skipped.append(project_id)
     return result
+
+
+def issue_usage_file(path, *, period=None, today=None, accounts=None):
+    """Issue the invoices of a usage file and send their mail.
+
+    ``period`` defaults to the file's, else the month before ``today``
+    (the issue date, default the local date). ``accounts`` answers
+    ``buyer_details(project_id)``, ``billing_recipients(project_id)`` and
+    ``wants_link(project_id)``; without it invoices are issued without
+    buyer details and not mailed. Returns an ``IssueResult`` with the
+    mail's ``sending`` report. Raises ``usage.UsageError`` for a bad
+    file (nothing issued), ``ValueError`` for a period other than the
+    file's, and whatever ``accounts`` raises (the run stops; what was
+    issued stays issued).
+    """
+    usage = usage_mod.load_usage(path)
+    today = today or timezone.localdate()
+    period = period or usage.period or previous_period(today)
+    mail = InvoiceMail(accounts) if accounts is not None else None
+    result = issue_invoices_for_period(
+        usage, period, today=today,
+        buyer_lookup=accounts.buyer_details if accounts else None,
+        notify=mail.notify if mail else None)
+    if mail is not None:
+        result.unmailed, result.queued = mail.unmailed, mail.queued
+    if result.queued:
+        result.sending = notify_mail.send_pending()
+    return result
+
+
+def invoice_link(number):
+    """The invoice's PDF in Horizon, from ``[mail]``; '' without a base."""
+    opts = conf.get_conf().mail
+    if not opts.invoice_link_base_url:
+        return ''
+    return (opts.invoice_link_base_url.rstrip('/') +
+            opts.invoice_link_path.format(number=number))
+
+
+class InvoiceMail(object):
+    """``notify`` for ``issue_invoices_for_period``: queue the mail.
+
+    Queues each invoice's mail to its project's verified Billing
+    addresses (from ``accounts``, as for ``issue_usage_file``) inside the
+    invoice's transaction; ``unmailed`` and ``queued`` say what it did.
+    """
+
+    def __init__(self, accounts):
+        self.accounts = accounts
+        self.unmailed = []
+        self.queued = 0
+
+    def notify(self, invoice):
+        recipients = self.accounts.billing_recipients(invoice.project_id)
+        if not recipients:
+            LOG.warning('Project %s has no verified Billing address: '
+                        'invoice %s is not mailed', invoice.project_id,
+                        invoice.number)
+            self.unmailed.append((invoice.number, invoice.project_id))
+            return
+        link = self.accounts.wants_link(invoice.project_id)
+        self.queued += notify_mail.queue_invoice_mail(
+            number=invoice.number,
+            project_id=invoice.project_id,
+            recipients=recipients,
+            language=invoice.language,
+            delivery='link' if link else 'attachment',
+            pdf=bytes(invoice.pdf),
+            filename=invoice.filename,
+            link=invoice_link(invoice.number) if link else '',
+            summary={
+                'type': invoice.type,
+                'total': str(invoice.total),
+                'currency': invoice.currency,
+                'issue_date': invoice.issue_date.isoformat(),
+                'due_date': invoice.due_date.isoformat(),
+                'seller': (invoice.seller or {}).get('name', ''),
+                'buyer': (invoice.buyer or {}).get('name', ''),
+            })
 
 
 def issue_credit_note(project_id, invoice, reason, *, today=None,

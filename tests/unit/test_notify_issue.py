@@ -97,10 +97,11 @@ def test_issue_mails_only_verified_billing_addresses(keystone, usage_file):
 
 def test_the_mail_is_queued_in_the_invoices_transaction(keystone):
     store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
-    hooks = account_api.invoice_mail_hooks()
+    accounts = account_store.account_reader()
+    mail_hooks = issue.InvoiceMail(accounts)
 
     def queue_then_fail(invoice):
-        hooks.notify(invoice)
+        mail_hooks.notify(invoice)
         assert Recipient.objects.filter(
             mail__number=invoice.number).exists()
         raise RuntimeError('disk full')
@@ -108,7 +109,7 @@ def test_the_mail_is_queued_in_the_invoices_transaction(keystone):
     parsed = factories.parsed_usage(period='2026-10')
     with pytest.raises(RuntimeError):
         issue.issue_invoices_for_period(parsed, '2026-10',
-                                        buyer_lookup=hooks.buyer_lookup,
+                                        buyer_lookup=accounts.buyer_details,
                                         notify=queue_then_fail)
     assert not Invoice.objects.exists()
     assert not Recipient.objects.exists()

@@ -1,4 +1,4 @@
-"""Sample invoices for the demo, issued through ``billing_issue``.
+"""Sample invoices for the demo, issued the way ``billing_issue`` issues.
 
 For the first project: 14 months of invoices, most paid, the last two
 outstanding, the one before them overdue and one credited by a credit note.
@@ -12,14 +12,15 @@ import json
 import os
 import tempfile
 
-from django.core import management
 from django.core.management import base
 from django.utils import timezone
 
+from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.i18n import _
+from cleura_billing_dashboard.management.commands import billing_issue
 
 PRODUCTS = [
     # product, description, region, unit, unit price, base quantity
@@ -59,6 +60,7 @@ class Command(base.BaseCommand):
     def handle(self, *args, **options):
         today = timezone.localdate()
         first, *others = options['project_ids']
+        self.accounts = store.account_reader()
         with tempfile.TemporaryDirectory() as workdir:
             self.issue_history(first, 14, today, workdir)
             for project_id in others:
@@ -81,9 +83,9 @@ class Command(base.BaseCommand):
             with open(path, 'w') as f:
                 json.dump({'projects': [{'project_id': project_id,
                                          'lines': usage_lines(index)}]}, f)
-            management.call_command('billing_issue', usage=path,
-                                    period=period, issue_date=issue_date,
-                                    stdout=self.stdout, stderr=self.stderr)
+            billing_issue.report(self.stdout, issue.issue_usage_file(
+                path, period=period, today=issue_date,
+                accounts=self.accounts))
             invoice = models.Invoice.objects.get(
                 project_id=project_id, type=models.Invoice.INVOICE,
                 period_start=issue.period_bounds(period)[0])

@@ -3,16 +3,35 @@
 import datetime
 
 from django.core.management import base
-from django.utils import timezone
 
 from cleura_billing_dashboard.account import errors as account_errors
-from cleura_billing_dashboard.api import account as account_api
+from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.i18n import _
 from cleura_billing_dashboard.management.commands import billing_send_mail
 from cleura_billing_dashboard import money
-from cleura_billing_dashboard import notify
 from cleura_billing_dashboard import usage as usage_mod
+
+
+def report(stdout, result):
+    """Write an ``issue.IssueResult`` for the operator."""
+    for invoice in result.issued:
+        stdout.write(_('Issued %(number)s to %(project)s: %(total)s') % {
+            'number': invoice.number, 'project': invoice.project_id,
+            'total': money.format_money(invoice.total, invoice.currency)})
+    for project_id in result.skipped:
+        stdout.write(_('Skipped %(project)s: already invoiced for '
+                       '%(period)s') % {'project': project_id,
+                                        'period': result.period})
+    if not result.issued:
+        stdout.write(_('Nothing to issue: every project already has an '
+                       'invoice for %s') % result.period)
+    for number, project_id in result.unmailed:
+        stdout.write(_('Not mailed: %(number)s, project %(project)s has no '
+                       'verified Billing address') % {
+            'number': number, 'project': project_id})
+    if result.sending is not None:
+        billing_send_mail.report_sending(stdout, result.sending)
 
 
 class Command(base.BaseCommand):
@@ -33,43 +52,19 @@ class Command(base.BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            usage = usage_mod.load_usage(options['usage'])
+            result = issue.issue_usage_file(
+                options['usage'], period=options['period'],
+                today=options['issue_date'],
+                # Buyer details and Billing recipients from Keystone (None
+                # when the service credentials are not configured).
+                accounts=store.account_reader())
         except usage_mod.UsageError as e:
             for problem in e.problems:
                 self.stderr.write(str(problem))
             raise base.CommandError(
                 _('%d problem(s) in the usage file; nothing was issued.')
                 % len(e.problems))
-        today = options['issue_date'] or timezone.localdate()
-        period = (options['period'] or usage.period or
-                  issue.previous_period(today))
-        # Buyer details and Billing recipients from Keystone (None when the
-        # service credentials are not configured).
-        hooks = account_api.invoice_mail_hooks()
-        try:
-            result = issue.issue_invoices_for_period(
-                usage, period, today=today,
-                buyer_lookup=hooks.buyer_lookup if hooks else None,
-                notify=hooks.notify if hooks else None)
-        except (ValueError, account_api.Error,
+        except (ValueError, store.Unavailable,
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
-        for invoice in result.issued:
-            self.stdout.write(_('Issued %(number)s to %(project)s: '
-                                '%(total)s') % {
-                'number': invoice.number, 'project': invoice.project_id,
-                'total': money.format_money(invoice.total, invoice.currency)})
-        for project_id in result.skipped:
-            self.stdout.write(_('Skipped %(project)s: already invoiced for '
-                                '%(period)s') % {'project': project_id,
-                                                 'period': period})
-        if not result.issued:
-            self.stdout.write(_('Nothing to issue: every project already '
-                                'has an invoice for %s') % period)
-        for number, project_id in (hooks.unmailed if hooks else []):
-            self.stdout.write(_('Not mailed: %(number)s, project %(project)s '
-                                'has no verified Billing address') % {
-                'number': number, 'project': project_id})
-        if hooks and hooks.queued:
-            billing_send_mail.report_sending(self.stdout,
-                                             notify.send_pending())
+        report(self.stdout, result)
