@@ -3,7 +3,6 @@ import csv
 from django import http
 from django import shortcuts
 from django.urls import reverse
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from horizon import exceptions
@@ -17,9 +16,8 @@ from openstack_dashboard import policy
 from cleura_billing_dashboard.api import billing
 from cleura_billing_dashboard.content.invoices import filters
 from cleura_billing_dashboard.content.invoices import forms as inv_forms
+from cleura_billing_dashboard.content.invoices.forms import INDEX_URL
 from cleura_billing_dashboard.content.invoices import tables as inv_tables
-
-INDEX_URL = reverse_lazy('horizon:identity:invoices:index')
 
 
 def _filters_from(request, table_class):
