@@ -13,12 +13,25 @@ from tools.lab import stripe_standin as lab_stripe
 
 
 @pytest.fixture(scope='session')
-def smtp_server():
+def lab_smtp():
     """The lab's mail server (tools/lab/smtp.py), up before Horizon starts."""
     server = smtp.SmtpServer(lab.free_port())
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server(lab_smtp):
+    """The lab's mail server with an empty inbox: one test's mail only.
+
+    The server lives for the session, so without this a test waiting for
+    mail to an address would be handed what an earlier test sent there.
+    """
+    lab_smtp.clear()
+    yield lab_smtp
+    if not lab_smtp.running:
+        lab_smtp.start()
 
 
 @pytest.fixture(scope='session')
@@ -41,11 +54,11 @@ verification_resend_interval = %d
 
 
 @pytest.fixture(scope='session')
-def real_lab(tmp_path_factory, smtp_server, stripe_standin):
+def real_lab(tmp_path_factory, lab_smtp, stripe_standin):
     state = tmp_path_factory.mktemp('lab')
     keystone, horizon = lab.start_lab(str(state), lab.free_port(),
                                       lab.free_port(),
-                                      smtp_port=smtp_server.port,
+                                      smtp_port=lab_smtp.port,
                                       extra_conf=LAB_CONF)
     yield lab.Lab(keystone, horizon)
     horizon.stop()

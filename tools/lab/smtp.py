@@ -68,6 +68,11 @@ class SmtpServer(object):
     def running(self):
         return self._controller is not None
 
+    def clear(self):
+        """Forget what was received so far."""
+        with self._changed:
+            del self.received[:]
+
     def to(self, address):
         """Messages whose envelope names ``address``, oldest first."""
         return [item for item in list(self.received)
