@@ -88,6 +88,20 @@ def quantize(amount, currency):
     return to_decimal(amount).quantize(exponent, rounding=ROUNDING)
 
 
+def to_minor_units(amount, currency):
+    """``amount`` as an integer of minor units (12.50 SEK -> 1250).
+
+    Rounded half-up to the minor unit first; what card providers (Stripe)
+    take and report.
+    """
+    return int(quantize(amount, currency).scaleb(minor_units(currency)))
+
+
+def from_minor_units(value, currency):
+    """An integer of minor units as a Decimal amount (1250 SEK -> 12.50)."""
+    return decimal.Decimal(int(value)).scaleb(-minor_units(currency))
+
+
 def format_money(amount, currency, locale='en'):
     """``amount`` in ``currency`` written for ``locale`` (e.g. 1 234,50 kr)."""
     return numbers.format_currency(quantize(amount, currency), currency,

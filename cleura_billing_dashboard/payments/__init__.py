@@ -6,6 +6,6 @@ ones the operator enabled (stevedore entry points in the namespace
 enabled_providers``). Two ship: ``bank_transfer`` (bank details and the
 OCR reference; payments arrive by ``billing_import_payments``, see
 ``bank_import``) and ``stripe`` (card through Stripe Checkout, settled by
-its webhook, see ``stripe_checkout``). Every payment is written through
-``settle.record_payment``.
+its webhook, see ``stripe_checkout`` and ``stripe_webhook``). Every
+payment is written through ``billing.ledger.record_payment``.
 """

@@ -26,7 +26,6 @@ from cleura_billing_dashboard.billing import ocr
 from cleura_billing_dashboard.i18n import _
 from cleura_billing_dashboard.payments import bank_transfer
 from cleura_billing_dashboard.payments import camt
-from cleura_billing_dashboard.payments import settle
 
 PROVIDER = bank_transfer.NAME
 _DIGITS = re.compile(r'\d(?:[\d ]*\d)?')
@@ -44,14 +43,14 @@ class Line:
     """What became of one transfer.
 
     ``outcome`` is one of the module's constants; ``numbers`` the invoice
-    numbers it matched; ``recorded`` a ``settle.Recorded`` when it was
+    numbers it matched; ``recorded`` a ``ledger.Recorded`` when it was
     recorded now or before; ``reason`` says why it was not recorded.
     """
 
     transfer: camt.Transfer
     outcome: str
     numbers: tuple = ()
-    recorded: settle.Recorded = None
+    recorded: ledger.Recorded = None
     reason: str = ''
 
 
@@ -107,7 +106,7 @@ def _match(transfer):
                         'paid': transfer.currency, 'number': invoice.number,
                         'currency': invoice.currency})
     try:
-        recorded = settle.record_payment(
+        recorded = ledger.record_payment(
             invoice.pk, transfer.amount, provider=PROVIDER,
             reference=transfer.reference, currency=transfer.currency)
     except ledger.PaymentConflict as e:

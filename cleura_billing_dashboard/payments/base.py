@@ -14,9 +14,9 @@ enabled provider's ``verbose_name`` and ``explanation``:
   and answers ``Redirect``: the page the browser is sent to.
 
 Providers never mark anything paid in ``start()``. Money is recorded when
-the provider reports it, through ``settle.record_payment``: by an operator
-command or by a notification (``handle_notification``, served without
-login at ``/cleura-billing/<name>/webhook/``).
+the provider reports it, through ``billing.ledger.record_payment``: by
+an operator command or by a notification (``handle_notification``,
+served without login at ``/cleura-billing/<name>/webhook/``).
 """
 
 import dataclasses

@@ -23,11 +23,13 @@ def invoice(db):
 
 
 def test_a_replayed_payment_is_recorded_once(invoice):
-    first, created = ledger.record_payment(invoice, D('50'), provider='card',
-                                           reference='ch_1')
-    again, created_again = ledger.record_payment(
+    recorded = ledger.record_payment(invoice, D('50'), provider='card',
+                                     reference='ch_1')
+    replayed = ledger.record_payment(
         invoice, D('50.00'), provider='card', reference='ch_1')
-    assert (created, created_again, again.pk) == (True, False, first.pk)
+    first, again = recorded.payment, replayed.payment
+    assert (recorded.created, replayed.created, again.pk) == (
+        True, False, first.pk)
     assert (first.amount, first.currency, first.state) == (
         D('50.00'), 'SEK', Payment.SETTLED)
     assert Payment.objects.count() == 1
@@ -57,8 +59,8 @@ def test_bad_payments_are_refused(invoice, amount, currency):
 
 
 def test_amounts_are_rounded_to_minor_units(invoice):
-    payment, _ = ledger.record_payment(invoice, D('10.005'), provider='card',
-                                       reference='r')
+    payment = ledger.record_payment(invoice, D('10.005'), provider='card',
+                                    reference='r').payment
     assert Payment.objects.get(pk=payment.pk).amount == D('10.01')
 
 

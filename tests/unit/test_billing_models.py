@@ -21,7 +21,7 @@ DUE = ISSUED + datetime.timedelta(days=30)  # tests/etc: payment_terms_days
 
 def pay(invoice, amount, reference, state=Payment.SETTLED):
     return ledger.record_payment(invoice, D(amount), provider='bank',
-                                 reference=reference, state=state)[0]
+                                 reference=reference, state=state).payment
 
 
 def balance(invoice, today=ISSUED):

@@ -17,12 +17,12 @@ from django.db import OperationalError
 import pytest
 
 from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import bank_import
 from cleura_billing_dashboard.payments import camt
-from cleura_billing_dashboard.payments import settle
 from cleura_billing_dashboard import usage
 
 D = decimal.Decimal
@@ -226,7 +226,7 @@ def test_a_broken_file_records_nothing(invoices, tmp_path):
 
 
 def test_a_database_failure_midway_records_nothing(invoices):
-    real = settle.record_payment
+    real = ledger.record_payment
     calls = []
 
     def fail_on_third(*args, **kwargs):
@@ -235,7 +235,7 @@ def test_a_database_failure_midway_records_nothing(invoices):
             raise OperationalError('disk full')
         return real(*args, **kwargs)
 
-    with mock.patch.object(settle, 'record_payment', fail_on_third):
+    with mock.patch.object(ledger, 'record_payment', fail_on_third):
         with pytest.raises(management.CommandError,
                            match='nothing was recorded'):
             run(DAY1)
@@ -286,7 +286,7 @@ def test_a_float_is_no_amount():
 
 
 def test_every_bad_amount_is_named_before_anything_is_recorded(invoices):
-    with mock.patch.object(settle, 'record_payment') as record:
+    with mock.patch.object(ledger, 'record_payment') as record:
         with pytest.raises(camt.InvalidEntries) as refused:
             bank_import.import_payments(read(BAD_AMOUNTS))
     record.assert_not_called()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from openstack_dashboard.test import helpers as test
 from stevedore import extension
 
+from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import bank_transfer
 from cleura_billing_dashboard.payments import base
 from cleura_billing_dashboard.payments import providers
@@ -94,15 +95,15 @@ class ProviderTests(stripe_standin.StandInMixin, test.TestCase):
 class AmountTests(test.TestCase):
 
     def test_minor_units_follow_the_currency(self):
-        self.assertEqual(55600, stripe_checkout.to_minor_units(
+        self.assertEqual(55600, money.to_minor_units(
             D('556.00'), 'SEK'))
-        self.assertEqual(1235, stripe_checkout.to_minor_units(
+        self.assertEqual(1235, money.to_minor_units(
             D('12.345'), 'EUR'))
-        self.assertEqual(1000, stripe_checkout.to_minor_units(
+        self.assertEqual(1000, money.to_minor_units(
             D('1000'), 'JPY'))
-        self.assertEqual(D('556.00'), stripe_checkout.from_minor_units(
+        self.assertEqual(D('556.00'), money.from_minor_units(
             55600, 'SEK'))
-        self.assertEqual(D('1000'), stripe_checkout.from_minor_units(
+        self.assertEqual(D('1000'), money.from_minor_units(
             1000, 'JPY'))
 
 

@@ -26,8 +26,8 @@ from cleura_billing_dashboard.content.webhooks.providers import views
 from cleura_billing_dashboard.payments import base
 from cleura_billing_dashboard.payments.models import CheckoutSession
 from cleura_billing_dashboard.payments.models import Notification
-from cleura_billing_dashboard.payments import settle
 from cleura_billing_dashboard.payments import stripe_checkout
+from cleura_billing_dashboard.payments import stripe_webhook
 from tests.unit.test_invoices_panel import issue_for
 from tools.lab import stripe_standin
 
@@ -197,7 +197,7 @@ class CheckTests(WebhookTestCase):
     """A signed event that does not fit the session: logged, not paid."""
 
     def assert_rejected(self, event, words):
-        with self.assertLogs(stripe_checkout.LOG, 'ERROR') as logs:
+        with self.assertLogs(stripe_webhook.LOG, 'ERROR') as logs:
             res = self.post(event)
         self.assertEqual({'outcome': 'rejected'}, res.json())
         self.assertIn(self.invoice.number, logs.output[0])
@@ -232,7 +232,7 @@ class CheckTests(WebhookTestCase):
         reference = event['data']['object']['payment_intent']
         ledger.record_payment(self.invoice, D('1'), provider='stripe',
                               reference=reference)
-        with self.assertLogs(stripe_checkout.LOG, 'ERROR') as logs:
+        with self.assertLogs(stripe_webhook.LOG, 'ERROR') as logs:
             res = self.post(event)
         self.assertEqual({'outcome': 'rejected'}, res.json())
         self.assertIn('stripe %s was recorded for 1.0000 SEK' % reference,
@@ -250,7 +250,7 @@ class LifecycleTests(WebhookTestCase):
         self.assertEqual(Payment.PENDING, Payment.objects.get().state)
         self.assertEqual('outstanding', self.status().status)
         session = dict(event['data']['object'], payment_status='paid')
-        succeeded = self.standin.event(stripe_checkout.ASYNC_SUCCEEDED,
+        succeeded = self.standin.event(stripe_webhook.ASYNC_SUCCEEDED,
                                        session)
         self.assertEqual({'outcome': 'recorded'},
                          self.post(succeeded).json())
@@ -263,7 +263,7 @@ class LifecycleTests(WebhookTestCase):
         self.post(event)
         with self.assertRaises(base.PaymentInProgress):
             self.open_session()
-        failed = self.standin.event(stripe_checkout.ASYNC_FAILED,
+        failed = self.standin.event(stripe_webhook.ASYNC_FAILED,
                                     event['data']['object'])
         self.assertEqual({'outcome': 'recorded'}, self.post(failed).json())
         self.assertEqual(Payment.FAILED, Payment.objects.get().state)
@@ -273,7 +273,7 @@ class LifecycleTests(WebhookTestCase):
 
     def test_an_expired_session_is_marked_and_replaced(self):
         self.standin.sessions[self.session_id]['status'] = 'expired'
-        event = self.standin.event(stripe_checkout.EXPIRED,
+        event = self.standin.event(stripe_webhook.EXPIRED,
                                    self.standin.sessions[self.session_id])
         self.assertEqual({'outcome': 'updated'}, self.post(event).json())
         self.assertEqual('expired', CheckoutSession.objects.get().status)
@@ -393,13 +393,13 @@ class SizeTests(WebhookTestCase):
 class OnceTests(WebhookTestCase):
     """One Checkout Session pays once, and only when Stripe says paid."""
 
-    def again(self, event, event_type=stripe_checkout.COMPLETED, **changes):
+    def again(self, event, event_type=stripe_webhook.COMPLETED, **changes):
         """A new event (new id) for the session of ``event``."""
         session = dict(event['data']['object'], **changes)
         return self.standin.event(event_type, session)
 
     def assert_rejected(self, event, words):
-        with self.assertLogs(stripe_checkout.LOG, 'ERROR') as logs:
+        with self.assertLogs(stripe_webhook.LOG, 'ERROR') as logs:
             res = self.post(event)
         self.assertEqual({'outcome': 'rejected'}, res.json())
         self.assertIn(words, logs.output[0])
@@ -421,7 +421,7 @@ class OnceTests(WebhookTestCase):
     def test_a_later_success_with_another_payment_records_nothing(self):
         first = self.standin.complete(self.session_id, deliver=False)
         self.post(first)
-        later = self.again(first, stripe_checkout.ASYNC_SUCCEEDED,
+        later = self.again(first, stripe_webhook.ASYNC_SUCCEEDED,
                            payment_intent='pi_test_second')
         self.assert_rejected(later, 'session %s was paid already'
                              % self.session_id)
@@ -432,7 +432,7 @@ class OnceTests(WebhookTestCase):
         pending = self.standin.complete(self.session_id, 'unpaid',
                                         deliver=False)
         self.post(pending)
-        other = self.again(pending, stripe_checkout.ASYNC_SUCCEEDED,
+        other = self.again(pending, stripe_webhook.ASYNC_SUCCEEDED,
                            payment_intent='pi_test_second',
                            payment_status='paid')
         self.assert_rejected(other, 'session %s was paid already'
@@ -454,7 +454,7 @@ class OnceTests(WebhookTestCase):
         pending = self.standin.complete(self.session_id, 'unpaid',
                                         deliver=False)
         self.post(pending)
-        unpaid = self.again(pending, stripe_checkout.ASYNC_SUCCEEDED)
+        unpaid = self.again(pending, stripe_webhook.ASYNC_SUCCEEDED)
         self.assert_rejected(unpaid, 'payment status unpaid')
         self.assertEqual(Payment.PENDING, Payment.objects.get().state)
         self.assertEqual('outstanding', self.status().status)
@@ -462,7 +462,7 @@ class OnceTests(WebhookTestCase):
     def test_a_success_without_a_completion_must_be_paid_too(self):
         event = self.standin.complete(self.session_id, 'unpaid',
                                       deliver=False)
-        unpaid = self.again(event, stripe_checkout.ASYNC_SUCCEEDED)
+        unpaid = self.again(event, stripe_webhook.ASYNC_SUCCEEDED)
         self.assert_rejected(unpaid, 'payment status unpaid')
         self.assertFalse(Payment.objects.exists())
 
@@ -482,7 +482,7 @@ class OnceTests(WebhookTestCase):
         # Another delivery of this session claimed it between our read
         # and our write (a second node): ours must not record.
         event = self.standin.complete(self.session_id, deliver=False)
-        real = stripe_checkout._checked_session
+        real = stripe_webhook._checked_session
 
         def raced(session):
             result = real(session)
@@ -491,7 +491,7 @@ class OnceTests(WebhookTestCase):
                     payment_reference='pi_test_other_node')
             return result
 
-        with mock.patch.object(stripe_checkout, '_checked_session', raced):
+        with mock.patch.object(stripe_webhook, '_checked_session', raced):
             self.assert_rejected(event, 'session %s was paid already'
                                  % self.session_id)
         self.assertFalse(Payment.objects.exists())
@@ -509,11 +509,11 @@ class CreditTests(WebhookTestCase):
     """Card and bank transfer both arrived: the second is a credit."""
 
     def test_a_card_payment_of_a_settled_invoice_is_a_credit(self):
-        settle.record_payment(self.invoice.pk, D('556'),
+        ledger.record_payment(self.invoice.pk, D('556'),
                               provider='bank_transfer', reference='bg-1',
                               currency='SEK')
         event = self.standin.complete(self.session_id, deliver=False)
-        with self.assertLogs(settle.LOG, 'WARNING') as logs:
+        with self.assertLogs(ledger.LOG, 'WARNING') as logs:
             res = self.post(event)
         self.assertEqual({'outcome': 'credit'}, res.json())
         self.assertIn('overpaid by 556.0000 SEK', logs.output[0])
@@ -531,7 +531,7 @@ class CreditTests(WebhookTestCase):
         self.assertContains(detail, 'bg-1')
 
     def test_a_part_payment_leaves_the_rest_outstanding(self):
-        recorded = settle.record_payment(self.invoice.pk, D('100'),
+        recorded = ledger.record_payment(self.invoice.pk, D('100'),
                                          provider='manual',
                                          reference='part', currency='SEK')
         self.assertEqual((True, D('456.0000'), D('0')),
@@ -544,7 +544,7 @@ class FailureTests(WebhookTestCase):
 
     def test_a_database_failure_records_nothing_and_stripe_retries(self):
         event = self.standin.complete(self.session_id, deliver=False)
-        with mock.patch.object(settle, 'record_payment',
+        with mock.patch.object(ledger, 'record_payment',
                                side_effect=OperationalError('disk full')):
             with self.assertLogs('cleura_billing_dashboard', 'ERROR'):
                 res = self.post(event)

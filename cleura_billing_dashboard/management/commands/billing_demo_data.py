@@ -95,10 +95,10 @@ class Command(base.BaseCommand):
                 self.pay(invoice)
 
     def pay(self, invoice):
-        _payment, created = ledger.record_payment(
+        recorded = ledger.record_payment(
             invoice, invoice.total, provider='manual',
             reference='demo-%s' % invoice.number)
-        if created:
+        if recorded.created:
             self.stdout.write(_('Recorded payment of %s') % invoice.number)
 
     def credit(self, project_id, invoice, today):

@@ -27,7 +27,7 @@ class Command(base.BaseCommand):
         reference = options['reference'] or uuid.uuid4().hex
         try:
             invoice = Invoice.objects.get(number=options['number'])
-            payment, created = ledger.record_payment(
+            recorded = ledger.record_payment(
                 invoice, options['amount'], provider=options['provider'],
                 reference=reference)
         except Invoice.DoesNotExist:
@@ -35,11 +35,12 @@ class Command(base.BaseCommand):
                                     % options['number'])
         except ValueError as e:
             raise base.CommandError(str(e))
+        payment = recorded.payment
         values = {'amount': money.format_money(payment.amount,
                                                payment.currency),
                   'number': invoice.number, 'provider': payment.provider,
                   'reference': payment.provider_reference}
-        if created:
+        if recorded.created:
             self.stdout.write(_('Recorded %(amount)s on %(number)s '
                                 '(%(provider)s %(reference)s)') % values)
         else:
