@@ -47,6 +47,13 @@ rules = [
         [{'method': 'POST', 'path': '/settings/account/'}]),
 ]
 
+# The rules as Horizon's ``policy_rules`` take them: ``((service, rule),)``.
+INVOICE_LIST = ((SERVICE, 'billing:invoice:list'),)
+INVOICE_GET = ((SERVICE, 'billing:invoice:get'),)
+INVOICE_PAY = ((SERVICE, 'billing:invoice:pay'),)
+ACCOUNT_GET = ((SERVICE, 'billing:account:get'),)
+ACCOUNT_UPDATE = ((SERVICE, 'billing:account:update'),)
+
 
 def list_rules():
     """Every rule default, for oslopolicy-sample-generator and Horizon."""

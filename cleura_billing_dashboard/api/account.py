@@ -48,11 +48,12 @@ from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.account import verification
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import notify
+from cleura_billing_dashboard import policy as billing_policy
 
 LOG = logging.getLogger(__name__)
 
-RULE_GET = (("billing", "billing:account:get"),)
-RULE_UPDATE = (("billing", "billing:account:update"),)
+RULE_GET = billing_policy.ACCOUNT_GET
+RULE_UPDATE = billing_policy.ACCOUNT_UPDATE
 ATTRIBUTE = document.ATTRIBUTE
 _CACHE_ATTR = '_cleura_billing_account'
 

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from horizon import tables
 
 from cleura_billing_dashboard.api import billing
+from cleura_billing_dashboard import policy
 
 STATUS_DISPLAY_CHOICES = (
     ('paid', pgettext_lazy('Invoice status', 'Paid')),
@@ -27,8 +28,8 @@ STATUS_ICONS = {
     'outstanding': ('fa-clock', 'text-info'),
     'overdue': ('fa-exclamation-triangle', 'text-warning'),
 }
-POLICY_GET = (("billing", "billing:invoice:get"),)
-POLICY_PAY = (("billing", "billing:invoice:pay"),)
+POLICY_GET = policy.INVOICE_GET
+POLICY_PAY = policy.INVOICE_PAY
 
 
 def status_icon(invoice):
@@ -93,7 +94,7 @@ class ExportCSV(tables.LinkAction):
     name = 'export_csv'
     verbose_name = _("Download CSV")
     icon = 'download'
-    policy_rules = (("billing", "billing:invoice:list"),)
+    policy_rules = policy.INVOICE_LIST
 
     def get_link_url(self, datum=None):
         return reverse('horizon:identity:invoices:csv')
