@@ -13,7 +13,6 @@ from openstack_dashboard.api import base
 
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
-from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import base as payments_base
 from cleura_billing_dashboard.payments import providers
@@ -116,9 +115,11 @@ def invoice_get(request, number):
                     'base': amount(vat.base), 'amount': amount(vat.amount)}
                    for vat in invoice.vat_breakdown(lines)]
     wrapped.payments = [{
-        'created_at': payment.created_at, 'provider': payment.provider,
+        'created_at': payment.created_at,
+        'provider': providers.display_name(payment.provider),
         'provider_reference': payment.provider_reference,
-        'state': payment.state, 'amount': amount(payment.amount),
+        'state': payment.get_state_display(),
+        'amount': amount(payment.amount),
     } for payment in invoice.payments.order_by('created_at')]
     wrapped.display = {name: amount(getattr(invoice, name)) for name in (
         'net_total', 'vat_total', 'total', 'paid_amount', 'outstanding')}
@@ -148,13 +149,6 @@ def invoice_pdf(request, number):
     except models.Invoice.DoesNotExist:
         raise http.Http404
     return filename, pdf
-
-
-def payment_details():
-    """What a bank transfer needs besides the OCR reference."""
-    seller = conf.get_conf().seller
-    return {'bankgiro': seller.bankgiro, 'iban': seller.iban,
-            'bic': seller.bic, 'name': seller.name}
 
 
 def _start_data(request, return_url='', cancel_url=''):

@@ -11,12 +11,22 @@ restart Horizon after installing one.
 import logging
 import threading
 
+from django.utils.translation import gettext_lazy as _
 from stevedore import named
 
 from cleura_billing_dashboard import conf
 
 LOG = logging.getLogger(__name__)
 NAMESPACE = 'cleura_billing.payment_providers'
+
+# How a page names the ways a payment was recorded, for the providers that
+# ship and for an operator's hand entry (``billing_record_payment``); a
+# provider of the operator's own is named by its ``verbose_name``.
+SHIPPED_NAMES = {
+    'stripe': _('Card'),
+    'bank_transfer': _('Bank transfer'),
+    'manual': _('Recorded by the operator'),
+}
 
 _lock = threading.Lock()
 _loaded = {}
@@ -59,6 +69,16 @@ def enabled_providers():
             LOG.warning('Payment provider %s is enabled but not configured; '
                         'it is not offered', provider.name)
     return providers
+
+
+def display_name(name):
+    """What a page calls payments recorded by provider ``name``."""
+    if name in SHIPPED_NAMES:
+        return SHIPPED_NAMES[name]
+    for provider in enabled_providers():
+        if provider.name == name and provider.verbose_name:
+            return provider.verbose_name
+    return name
 
 
 def get_provider(name):

@@ -71,7 +71,8 @@ def test_bob_pays_by_card_and_sees_the_invoice_paid(
     WebDriverWait(browser, 60).until(EC.url_to_be(
         '%s/identity/invoices/%s/' % (real_lab.url, number)))
     payments = wait_for(browser, (By.CSS_SELECTOR, '.invoice-payments'))
-    assert 'stripe' in payments.text
+    assert 'Card' in payments.text
+    assert 'Settled' in payments.text
     assert 'SEK556.00' in payments.text.replace('\u00a0', '')
 
 

@@ -107,6 +107,19 @@ class InvoicesPanelTests(test.TestCase):
         self.assertContains(res, 'paid-in-full')
         self.assertContains(res, 'SEK556.00')
 
+    def test_detail_names_payment_method_and_state_in_words(self):
+        url = reverse('horizon:identity:invoices:detail',
+                      args=[self.paid.number])
+        res = self.client.get(url)
+        payments = res.content.decode().split('invoice-payments')[1]
+        self.assertIn('<td>Recorded by the operator</td>', payments)
+        self.assertIn('<td>Settled</td>', payments)
+        self.assertNotIn('<td>manual</td>', payments)
+        res = self.client.get(url, HTTP_ACCEPT_LANGUAGE='sv')
+        payments = res.content.decode().split('invoice-payments')[1]
+        self.assertIn('<td>Genomförd</td>', payments)
+        self.assertIn('<td>Registrerad av operatören</td>', payments)
+
     def test_detail_shows_an_overpayment_as_credit(self):
         ledger.record_payment(self.outstanding,
                               self.outstanding.total + 100,
