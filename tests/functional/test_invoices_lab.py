@@ -7,7 +7,7 @@ import io
 import pypdf
 import pytest
 
-from cleura_billing_dashboard.management.commands import billing_demo_data
+from cleura_billing_dashboard.billing import demo
 
 pytestmark = pytest.mark.functional
 
@@ -62,7 +62,7 @@ def test_downloaded_pdf_holds_number_lines_vat_and_total(demo_invoices,
     text = '\n'.join(page.extract_text() for page in
                      pypdf.PdfReader(io.BytesIO(res.content)).pages)
     assert row['Invoice No'] in text
-    for _product, description, *_rest in billing_demo_data.PRODUCTS:
+    for _product, description, *_rest in demo.PRODUCTS:
         assert description in text
     assert 'VAT' in text and '25' in text
     # The CSV's total is a plain decimal; the PDF writes it as money.
