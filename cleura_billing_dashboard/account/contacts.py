@@ -24,6 +24,10 @@ refused with its own message:
 
 Every function changes the document in place and returns what it changed;
 on refusal it raises ``errors.AccountError`` and leaves ``doc`` as it was.
+
+Over 300 lines for a reason: the rules above hold together (roles depend
+on verification, verification on the limits, deletion on the roles), and
+split across modules each would have to know the others' internals.
 """
 
 import copy

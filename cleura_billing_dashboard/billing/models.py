@@ -17,6 +17,10 @@ What callers may rely on:
   The status of an invoice is ``credited`` when credit notes cover its
   total, else ``paid`` when nothing is outstanding, else ``overdue`` after
   its due date, else ``outstanding``; a credit note's status is ``credit``.
+
+Over 300 lines for a reason: Django looks for an app's models in one
+``models`` module, and the balance annotations belong with the queryset
+they annotate.
 """
 
 import decimal
