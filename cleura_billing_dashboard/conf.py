@@ -182,6 +182,20 @@ stripe_opts = [
                       'every request carries an idempotency key.')),
 ]
 
+pdf_group = cfg.OptGroup(
+    'pdf', title=_('Invoice PDF'),
+    help=_('How invoice and credit note PDFs are rendered.'))
+pdf_opts = [
+    cfg.StrOpt('fonts_dir', default='',
+               help=_('Directory holding DejaVuSans.ttf and '
+                      'DejaVuSans-Bold.ttf, the fonts every PDF is set in '
+                      'and embeds. Empty: the copies bundled with the '
+                      'plugin. Distribution packages set it to the '
+                      'system\'s DejaVu fonts, e.g. '
+                      '``/usr/share/fonts/truetype/dejavu``. While either '
+                      'file is missing there, no invoice is issued.')),
+]
+
 
 def list_opts():
     """Options by group, for oslo-config-generator."""
@@ -192,6 +206,7 @@ def list_opts():
         (mail_group, mail_opts),
         (payments_group, payments_opts),
         (stripe_group, stripe_opts),
+        (pdf_group, pdf_opts),
     ]
 
 

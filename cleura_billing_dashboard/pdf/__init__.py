@@ -11,11 +11,15 @@ What callers can rely on:
 * Everything from the invoice is escaped; none of it is read as markup.
 * Text is set in the embedded DejaVu Sans, so any Latin, Greek or Cyrillic
   name and the euro sign print as written.
-* Nothing is fetched: the only files read are the template and the fonts
-  inside this package. No Django app, database or setting of this plugin is
-  needed beyond configured Django settings for translation.
+* Nothing is fetched: the only files read are the template and the two font
+  files, ``DejaVuSans.ttf`` and ``DejaVuSans-Bold.ttf``, from the directory
+  ``[pdf] fonts_dir`` names or else the copies inside this package. If
+  either is missing there, ``FontsMissing`` is raised (and logged) before
+  anything is rendered. No Django app or database is needed, only
+  configured Django settings for translation.
 """
 
+from cleura_billing_dashboard.pdf.render import FontsMissing
 from cleura_billing_dashboard.pdf.render import render_invoice_pdf
 
-__all__ = ['render_invoice_pdf']
+__all__ = ['FontsMissing', 'render_invoice_pdf']

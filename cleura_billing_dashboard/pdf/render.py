@@ -17,7 +17,9 @@ The invoice dict (money is ``Decimal``, dates are ``datetime.date``)::
 
 import contextlib
 import io
+import logging
 import os
+import pathlib
 import threading
 
 from babel import numbers
@@ -28,10 +30,16 @@ from reportlab import rl_config
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf import pisa
 
+from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import money
 
+LOG = logging.getLogger(__name__)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The bundled copies, used unless [pdf] fonts_dir names another directory.
 FONTS_DIR = os.path.join(HERE, 'fonts')
+# What the template's @font-face rules load, by these names.
+FONT_FILES = ('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf')
 TEMPLATE = 'cleura_billing/pdf/invoice.html'
 
 # Our own engine, so the template is found without INSTALLED_APPS.
@@ -40,23 +48,57 @@ ENGINE = template.Engine(
     libraries={'i18n': 'django.templatetags.i18n'},
 )
 
-# The document may read the package's fonts and nothing else, local or remote.
-RESOURCE_POLICY = ResourceAccessPolicy.server(base_dir=FONTS_DIR,
-                                              allow_remote=False)
-
 # Without invariant mode ReportLab stamps the clock into the date and the ID.
 _INVARIANT_LOCK = threading.Lock()
 FIXED_DATE = b"D:20000101000000+00'00'"
 
 
+class FontsMissing(RuntimeError):
+    """The fonts directory lacks a font file the PDF is set in."""
+
+
+def fonts_dir():
+    """The directory the fonts are read from: ``[pdf] fonts_dir`` or ours."""
+    return conf.get_conf().pdf.fonts_dir or FONTS_DIR
+
+
+def _resource_policy(directory):
+    """What the document may read: the two font files in ``directory``.
+
+    Raises ``FontsMissing`` (and logs it) if either is not a file there.
+    """
+    missing = [name for name in FONT_FILES
+               if not os.path.isfile(os.path.join(directory, name))]
+    if missing:
+        message = ('The fonts directory %s (option [pdf] fonts_dir) lacks '
+                   '%s: no PDF can be rendered, so no invoice is issued. '
+                   'Install the DejaVu fonts there or leave the option '
+                   'empty for the bundled copies.'
+                   % (directory, ', '.join(missing)))
+        LOG.error(message)
+        raise FontsMissing(message)
+    # The files themselves, resolved: a system font may be a symlink, and
+    # nothing else in its directory, local or remote, may be read.
+    fonts = tuple(pathlib.Path(directory, name).resolve()
+                  for name in FONT_FILES)
+    return ResourceAccessPolicy.server(base_dir=None, extra_roots=fonts,
+                                       allow_remote=False)
+
+
 def render_invoice_pdf(invoice, language='en'):
-    """The PDF of ``invoice`` with labels in ``language``, as bytes."""
+    """The PDF of ``invoice`` with labels in ``language``, as bytes.
+
+    Raises ``FontsMissing`` before rendering anything if the fonts
+    directory lacks DejaVu Sans or DejaVu Sans Bold.
+    """
     if invoice['type'] not in ('invoice', 'credit_note'):
         raise ValueError('invoice %s: unknown type %r'
                          % (invoice['number'], invoice['type']))
     if invoice['type'] == 'credit_note' and not invoice.get('credits_number'):
         raise ValueError('credit note %s does not name the invoice it credits'
                          % invoice['number'])
+    directory = fonts_dir()
+    policy = _resource_policy(directory)
     with translation.override(language):
         context = _context(invoice, language)
         html = ENGINE.render_to_string(TEMPLATE, context)
@@ -66,8 +108,8 @@ def render_invoice_pdf(invoice, language='en'):
     with _invariant():
         # Relative font URLs resolve against the fonts folder.
         status = pisa.CreatePDF(html, dest=out, encoding='utf-8',
-                                path=os.path.join(FONTS_DIR, 'invoice.html'),
-                                resource_policy=RESOURCE_POLICY,
+                                path=os.path.join(directory, 'invoice.html'),
+                                resource_policy=policy,
                                 context_meta=meta)
     pdf = out.getvalue()
     if status.err or not pdf.startswith(b'%PDF'):
@@ -75,8 +117,8 @@ def render_invoice_pdf(invoice, language='en'):
                            % (invoice['number'], status.err))
     if b'DejaVuSans' not in pdf:
         # A font that failed to load falls back to Helvetica without an error.
-        raise RuntimeError('invoice %s: DejaVu Sans was not embedded'
-                           % invoice['number'])
+        raise RuntimeError('invoice %s: DejaVu Sans from %s was not '
+                           'embedded' % (invoice['number'], directory))
     # The issue date, not 2000-01-01; same length, so offsets stay valid.
     issued = invoice['issue_date'].strftime("D:%Y%m%d000000+00'00'")
     return pdf.replace(FIXED_DATE, issued.encode('ascii'))
