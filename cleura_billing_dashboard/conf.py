@@ -4,16 +4,22 @@ The file is read once per process from, in this order: the Horizon setting
 ``CLEURA_BILLING_CONFIG_FILE``, the environment variable
 ``CLEURA_BILLING_CONFIG_FILE``, then
 ``/etc/cleura-billing/cleura-billing.conf``.
-A missing file leaves every option at its default. ``tox -e genconfig``
-writes ``etc/cleura-billing.conf.sample`` from ``list_opts()``.
+A missing file leaves every option at its default; a file named by
+``CLEURA_BILLING_CONFIG_FILE`` that does not exist is logged as a warning,
+as are options the loaded file sets that take no effect.
+``tox -e genconfig`` writes ``etc/cleura-billing.conf.sample`` from
+``list_opts()``.
 """
 
+import logging
 import os
 import threading
 
 from oslo_config import cfg
 
 from cleura_billing_dashboard.i18n import _
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_FILE = '/etc/cleura-billing/cleura-billing.conf'
 
@@ -219,25 +225,56 @@ _lock = threading.Lock()
 _loaded = False
 
 
-def config_file():
-    """Path of the config file this process reads (it may not exist)."""
+def _named_config_file():
+    """The config file's path and what named it (None: the default)."""
     try:
         from django.conf import settings
         path = getattr(settings, 'CLEURA_BILLING_CONFIG_FILE', None)
     except Exception:  # Django not configured: an operator command
         path = None
-    return (path or os.environ.get('CLEURA_BILLING_CONFIG_FILE') or
-            DEFAULT_CONFIG_FILE)
+    if path:
+        return path, 'the Horizon setting CLEURA_BILLING_CONFIG_FILE'
+    path = os.environ.get('CLEURA_BILLING_CONFIG_FILE')
+    if path:
+        return path, 'the environment variable CLEURA_BILLING_CONFIG_FILE'
+    return DEFAULT_CONFIG_FILE, None
+
+
+def config_file():
+    """Path of the config file this process reads (it may not exist)."""
+    return _named_config_file()[0]
 
 
 def get_conf():
-    """The parsed configuration; the file is read on first use."""
+    """The parsed configuration; the file is read on first use.
+
+    Loading logs a warning for a file named by ``CLEURA_BILLING_CONFIG_FILE``
+    that does not exist, and for options that the loaded values make
+    ineffective (see ``_warn_about_ignored_options``).
+    """
     global _loaded
     with _lock:
         if not _loaded:
-            path = config_file()
-            files = [path] if os.path.exists(path) else []
+            path, named_by = _named_config_file()
+            if os.path.exists(path):
+                files = [path]
+            else:
+                files = []
+                if named_by:
+                    # A typo here would silently leave every default.
+                    LOG.warning('The config file %s, named by %s, does not '
+                                'exist: every option of the plugin has its '
+                                'default.', path, named_by)
             CONF([], project='cleura-billing', default_config_files=files,
                  use_env=False)
+            _warn_about_ignored_options(CONF)
             _loaded = True
     return CONF
+
+
+def _warn_about_ignored_options(conf):
+    keystone = conf.keystone_service
+    if (keystone.username or keystone.password) and not keystone.auth_url:
+        LOG.warning('[keystone_service] has credentials but no auth_url: '
+                    'they are ignored, billing accounts are read-only and '
+                    'invoices are issued without buyer details or mail.')
