@@ -163,12 +163,13 @@ stripe_group = cfg.OptGroup(
            'checkout.session.expired.'))
 stripe_opts = [
     cfg.StrOpt('api_key', secret=True,
-               help=_('Secret API key (sk_live_... or a restricted key '
+               help=_('Secret API key (``sk_live_...`` or a restricted key '
                       'that may write Checkout Sessions). Without it, '
                       'card payments are not offered.')),
     cfg.StrOpt('webhook_secret', secret=True,
-               help=_('Signing secret of the webhook endpoint (whsec_...); '
-                      'notifications not signed with it are refused.')),
+               help=_('Signing secret of the webhook endpoint '
+                      '(``whsec_...``); notifications not signed with it '
+                      'are refused.')),
     cfg.StrOpt('api_base', default='https://api.stripe.com',
                help=_('Base URL of the Stripe API; change it only for a '
                       'test stand-in such as stripe-mock.')),
