@@ -3,9 +3,19 @@
 Alice (manager of acme) clicks her way to the Invoices list, an invoice,
 its Pay dialog and the three tabs of Account settings, with the demo's
 invoices in the lab. Each test checks that the page shows what the guide
-says it shows, then saves it over its PNG in doc/source/user/screenshots/,
-so the pictures in the guide are the pages as they are now: commit the
-PNGs a run changed along with the change that changed the page.
+says it shows, then saves it as a PNG and checks the picture is one.
+
+Where: by default in a directory of pytest's own (``tmp_path_factory``,
+e.g. ``/tmp/pytest-of-<user>/pytest-<n>/screenshots0``), so a test run
+leaves the checkout as it was. With ``CLEURA_UPDATE_SCREENSHOTS=1`` in the
+environment they are saved over the guide's pictures in
+``doc/source/user/screenshots/``: run that after changing a page and commit
+the PNGs along with the change, so the guide shows the pages as they are::
+
+    CLEURA_UPDATE_SCREENSHOTS=1 .tox/py3/bin/pytest \
+        tests/browser/test_screenshots.py
+
+tox does not pass the variable on, so ``tox`` (and CI) never writes there.
 """
 
 import os
@@ -27,9 +37,11 @@ from tests.functional.test_account_keystone import reset
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = os.path.join(
+# The user guide's pictures, written only when UPDATE_ENV is 1.
+GUIDE_SCREENSHOTS = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
         __file__)))), 'doc', 'source', 'user', 'screenshots')
+UPDATE_ENV = 'CLEURA_UPDATE_SCREENSHOTS'
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # The viewport's width, and the height that shows the whole page or the
 # whole open modal dialog.
@@ -60,15 +72,23 @@ def acme_account():
     return doc
 
 
-def save(driver, name, full_page=False):
-    """Save what ``driver`` shows as ``<name>.png``; return its path.
+@pytest.fixture(scope='module')
+def screenshots(tmp_path_factory):
+    """The directory pictures are saved in (see the module docstring)."""
+    if os.environ.get(UPDATE_ENV) == '1':
+        return GUIDE_SCREENSHOTS
+    return str(tmp_path_factory.mktemp('screenshots'))
+
+
+def save(driver, directory, name, full_page=False):
+    """Save what ``driver`` shows as ``directory/<name>.png``; its path.
 
     ``full_page`` makes the viewport as tall as the page, or as an open
     modal dialog, first (a window cannot grow past the headless screen, so
     through the DevTools protocol) and puts it back after.
     """
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    path = os.path.join(SCREENSHOTS, name + '.png')
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name + '.png')
     if os.path.exists(path):
         os.remove(path)
     # No focus ring left by the last click.
@@ -105,7 +125,7 @@ def invoice_number(row):
                             'td a[href*="/identity/invoices/"]').text
 
 
-def test_invoices_list(demo_invoices, as_user):
+def test_invoices_list(demo_invoices, as_user, screenshots):
     alice = as_user('alice')
     table = open_invoices(alice, demo_invoices.url)
     headers = [th.text for th in table.find_elements(
@@ -120,10 +140,10 @@ def test_invoices_list(demo_invoices, as_user):
     overdue = row_of(alice, 'overdue')
     assert overdue.find_elements(By.CSS_SELECTOR, '[id$="__action_pay"]')
     settled(alice)
-    assert os.path.exists(save(alice, 'invoices'))
+    assert os.path.exists(save(alice, screenshots, 'invoices'))
 
 
-def test_invoice_detail(demo_invoices, as_user):
+def test_invoice_detail(demo_invoices, as_user, screenshots):
     alice = as_user('alice')
     open_invoices(alice, demo_invoices.url)
     # Other tests' invoices to acme are issued today, so they come first;
@@ -145,10 +165,11 @@ def test_invoice_detail(demo_invoices, as_user):
     payments = detail.find_element(By.CSS_SELECTOR, '.invoice-payments')
     assert 'Settled' in payments.text
     settled(alice)
-    assert os.path.exists(save(alice, 'invoice-detail', full_page=True))
+    assert os.path.exists(save(alice, screenshots, 'invoice-detail',
+                               full_page=True))
 
 
-def test_pay_this_invoice(demo_invoices, as_user):
+def test_pay_this_invoice(demo_invoices, as_user, screenshots):
     alice = as_user('alice')
     open_invoices(alice, demo_invoices.url)
     overdue = row_of(alice, 'overdue')
@@ -170,7 +191,8 @@ def test_pay_this_invoice(demo_invoices, as_user):
                               'input[type=submit][value="Pay by card"]')
     settled(alice)
     try:
-        assert os.path.exists(save(alice, 'pay-invoice', full_page=True))
+        assert os.path.exists(save(alice, screenshots, 'pay-invoice',
+                                   full_page=True))
     finally:
         modal.find_element(By.CSS_SELECTOR, '.cancel').click()
 
@@ -180,7 +202,8 @@ def test_pay_this_invoice(demo_invoices, as_user):
     ('Contact', (By.CSS_SELECTOR, 'table#emails'), 'account-contact'),
     ('Settings', (By.ID, 'settings_form'), 'account-settings'),
 ])
-def test_account_settings_tab(real_lab, as_user, name, check, picture):
+def test_account_settings_tab(real_lab, as_user, screenshots, name, check,
+                              picture):
     reset(real_lab, 'acme', acme_account())
     alice = as_user('alice')
     alice.get(real_lab.url + '/identity/')
@@ -208,4 +231,4 @@ def test_account_settings_tab(real_lab, as_user, name, check, picture):
         assert shown.find_element(
             By.CSS_SELECTOR, 'input[name=delivery][value=link]').is_selected()
     settled(alice)
-    assert os.path.exists(save(alice, picture, full_page=True))
+    assert os.path.exists(save(alice, screenshots, picture, full_page=True))
