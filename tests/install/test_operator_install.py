@@ -47,9 +47,6 @@ BUILD_CONSTRAINTS = os.path.join(lab.REPO_ROOT, 'tools', 'constraints',
 # Cloned: this repository, or another clone named by CLEURA_INSTALL_SOURCE
 # (a branch to try before it is merged). Its HEAD, never a working tree.
 SOURCE = os.environ.get('CLEURA_INSTALL_SOURCE', lab.REPO_ROOT)
-# The version the clone is tagged with: pbr must take the wheel's version
-# from the tag, as for a release.
-RELEASE = '1.0.0'
 # The account attribute in Keystone (cleura_billing_dashboard/account/
 # document.py); the plugin is not importable here, on purpose.
 ACCOUNT_ATTRIBUTE = 'cleura_billing'
@@ -173,6 +170,26 @@ def constrained(name):
     raise AssertionError('%s is not in %s' % (name, CONSTRAINTS))
 
 
+def tag_release(clone):
+    """The clone's HEAD as a release: its own tag, or the next major one.
+
+    pbr must take the wheel's version from the tag, as for a release.
+    """
+    git = ['git', '-C', clone]
+    res = subprocess.run(git + ['describe', '--tags', '--exact-match'],
+                         capture_output=True, text=True)
+    if res.returncode == 0:
+        return res.stdout.strip()
+    majors = [int(tag.split('.')[0]) for tag in
+              run(git + ['tag', '--list', '[0-9]*.*.*']).split()
+              if tag.split('.')[0].isdigit()]
+    release = '%d.0.0' % (max(majors, default=0) + 1)
+    run(git + ['-c', 'user.name=install test',
+               '-c', 'user.email=install@test.invalid',
+               'tag', '-a', release, '-m', 'release ' + release])
+    return release
+
+
 @pytest.fixture(scope='module')
 def keystone(tmp_path_factory):
     state = tmp_path_factory.mktemp('keystone')
@@ -253,9 +270,7 @@ def test_readme_install_serves_the_panels(tmp_path, keystone, horizon_venv):
     workdir.mkdir()
     clone = workdir / 'cleura-billing-dashboard'
     run(['git', 'clone', '-q', SOURCE, str(clone)])
-    run(['git', '-C', str(clone), '-c', 'user.name=install test',
-         '-c', 'user.email=install@test.invalid', 'tag', '-a', RELEASE,
-         '-m', 'release ' + RELEASE])
+    release = tag_release(str(clone))
 
     # The README's steps, as one shell session.
     script = ['set -euxo pipefail']
@@ -280,7 +295,8 @@ def test_readme_install_serves_the_panels(tmp_path, keystone, horizon_venv):
         res.stdout[-4000:], res.stderr[-8000:])
 
     after = pip_versions(horizon_venv)
-    assert after['cleura-billing-dashboard'] == RELEASE
+    # pbr took the version from the tag, not 0.0.1.devN.
+    assert after['cleura-billing-dashboard'] == release
     for name in ('horizon', 'django'):
         assert after[name] == before[name], (name, before[name], after[name])
     with open(local_settings) as f:
