@@ -1,6 +1,9 @@
 """The lab's Keystone: from PyPI on SQLite, bootstrapped with keystone-manage.
 
-Served by tools/keystone_wsgi.py, one thread, on a loopback port.
+Served by tools/keystone_wsgi.py, one thread, on a loopback port. It runs
+from the tests' own virtualenv, or from the one ``CLEURA_LAB_KEYSTONE_VENV``
+names (made by tools/lab/keystone_venv.py for the tox envs that test an older
+OpenStack release, whose libraries the newest Keystone does not accept).
 """
 
 import os
@@ -47,7 +50,7 @@ class Keystone:
         self.process = None
 
     def _manage(self, *args):
-        subprocess.run([bin_path('keystone-manage'), '--config-file',
+        subprocess.run([keystone_bin('keystone-manage'), '--config-file',
                         self.conf] + list(args),
                        check=True, capture_output=True)
 
@@ -83,7 +86,8 @@ class Keystone:
 
     def start(self):
         self.process = Process(
-            [sys.executable, os.path.join(TOOLS_DIR, 'keystone_wsgi.py'),
+            [keystone_bin('python'),
+             os.path.join(TOOLS_DIR, 'keystone_wsgi.py'),
              '--config-file', self.conf, '--port', str(self.port)],
             os.path.join(self.state, 'server.log'))
         wait_for_http(self.url, 60, self.process.popen, self.process.log)
@@ -101,6 +105,16 @@ class Keystone:
                            user_domain_id='default',
                            project_domain_id='default')
         return client.Client(session=session.Session(auth=auth))
+
+
+def keystone_bin(name):
+    """A program of the virtualenv Keystone runs from."""
+    venv = os.environ.get('CLEURA_LAB_KEYSTONE_VENV')
+    if venv:
+        return os.path.join(venv, 'bin', name)
+    if name == 'python':
+        return sys.executable
+    return bin_path(name)
 
 
 def _user():
