@@ -1,7 +1,8 @@
-"""Make sure Debian's chromium and chromium-driver are installed.
+"""Make sure the Debian packages the tests drive or read are installed.
 
 The browser tests drive the distro's Chromium (browser downloads do not work
-on the machines this project runs on). Installs them with apt-get when
+on the machines this project runs on); the PDF tests read the system's DejaVu
+fonts (``[pdf] fonts_dir``). Installs them with apt-get when
 running as root or with password-less sudo; otherwise says what to install.
 """
 
@@ -11,7 +12,9 @@ import subprocess
 import sys
 
 NEEDED = {'chromium': '/usr/bin/chromium',
-          'chromium-driver': '/usr/bin/chromedriver'}
+          'chromium-driver': '/usr/bin/chromedriver',
+          'fonts-dejavu-core':
+          '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'}
 
 
 def main():
@@ -22,7 +25,7 @@ def main():
     if os.geteuid() != 0:
         if not shutil.which('sudo') or subprocess.run(
                 ['sudo', '-n', 'true'], capture_output=True).returncode:
-            sys.exit('The browser tests need the Debian packages %s: '
+            sys.exit('The tests need the Debian packages %s: '
                      'apt-get install %s' % (', '.join(missing),
                                              ' '.join(missing)))
         prefix = ['sudo', '-n']

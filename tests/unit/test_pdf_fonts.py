@@ -5,6 +5,8 @@ import io
 import os
 import shutil
 
+from django.core.management import call_command
+from django.core.management import CommandError
 import pypdf
 import pytest
 
@@ -118,3 +120,15 @@ def test_no_invoice_is_issued_half_way_without_the_fonts(fonts_dir, tmp_path,
     rerun = issue.issue_invoices_for_period(usage, '2026-10', today=TODAY)
     # The failed run took no number: the series has no gap.
     assert [i.number for i in rerun.issued] == ['2026-000001']
+
+
+def test_billing_issue_says_which_fonts_are_missing(fonts_dir, tmp_path, db):
+    path = factories.usage_file(tmp_path, factories.usage(
+        {'proj-a': [factories.line()]}, period='2026-10'))
+    fonts_dir(str(tmp_path / 'nowhere'))
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match='DejaVuSans-Bold.ttf'):
+        call_command('billing_issue', '--usage', path, stdout=out,
+                     stderr=err)
+    assert not Invoice.objects.exists()

@@ -10,6 +10,7 @@ from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.i18n import _
 from cleura_billing_dashboard.management.commands import billing_send_mail
 from cleura_billing_dashboard import money
+from cleura_billing_dashboard import pdf
 from cleura_billing_dashboard import usage as usage_mod
 
 
@@ -64,7 +65,7 @@ class Command(base.BaseCommand):
             raise base.CommandError(
                 _('%d problem(s) in the usage file; nothing was issued.')
                 % len(e.problems))
-        except (ValueError, store.Unavailable,
+        except (ValueError, store.Unavailable, pdf.FontsMissing,
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
         report(self.stdout, result)
