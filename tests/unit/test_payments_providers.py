@@ -64,11 +64,14 @@ class ProviderTests(stripe_standin.StandInMixin, test.TestCase):
     def test_an_operator_adds_a_provider_by_installing_a_package(self):
         # A distribution that declares an entry point, as `pip install`
         # of the operator's package would leave it.
-        path = self.enterContext(_TemporaryDistribution(
+        # (TestCase.enterContext is Python 3.11's; the plugin supports 3.10.)
+        distribution = _TemporaryDistribution(
             'acme_invoice_portal', textwrap.dedent('''\
                 [cleura_billing.payment_providers]
                 invoice_portal = %s:InvoicePortal
-                ''' % __name__)))
+                ''' % __name__))
+        path = distribution.__enter__()
+        self.addCleanup(distribution.__exit__, None, None, None)
         self.assertIn(path, sys.path)
         with stripe_standin.configured(
                 self.standin, ('bank_transfer', 'invoice_portal')):
