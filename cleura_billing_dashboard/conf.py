@@ -70,6 +70,13 @@ seller_opts = [
                help=_('IBAN printed for bank transfers.')),
     cfg.StrOpt('bic', default='ESSESESS',
                help=_('BIC (SWIFT) of the bank holding the IBAN.')),
+    cfg.StrOpt('peppol_id', regex=r'^[0-9]{4}:\S+$',
+               help=_('Peppol participant id of the seller as '
+                      'scheme:identifier, e.g. 0007:5566778899 (a Swedish '
+                      'organisation number), sent as the seller\'s '
+                      'electronic address in Peppol BIS 3.0 e-invoices. '
+                      'Default: org_number under its country\'s Peppol '
+                      'scheme (Sweden 0007, Norway 0192, Denmark 0184).')),
 ]
 
 
