@@ -11,11 +11,14 @@ as are options the loaded file sets that take no effect.
 ``list_opts()``.
 """
 
+import decimal
 import logging
 import os
+import re
 import threading
 
 from oslo_config import cfg
+from oslo_config import types
 
 from cleura_billing_dashboard.i18n import _
 
@@ -77,6 +80,72 @@ seller_opts = [
                       'electronic address in Peppol BIS 3.0 e-invoices. '
                       'Default: org_number under its country\'s Peppol '
                       'scheme (Sweden 0007, Norway 0192, Denmark 0184).')),
+]
+
+
+# Standard VAT rates of the 27 member states in 2026, in percent, by ISO 3166
+# code (Greece GR, which VAT numbers and the Commission write EL). Source:
+# European Commission, "VAT rates applied in the Member States of the
+# European Union" (taxation-customs.ec.europa.eu), the standard rates in
+# force in 2026, e.g. Finland 25.5 (since 1 September 2024), Slovakia 23
+# (since 1 January 2025), Estonia 24 (since 1 July 2025), Romania 21 (since
+# 1 August 2025). Check the list again when a member state changes a rate.
+OSS_RATE_DEFAULTS = {
+    'AT': '20', 'BE': '21', 'BG': '20', 'CY': '19', 'CZ': '21', 'DE': '19',
+    'DK': '25', 'EE': '24', 'ES': '21', 'FI': '25.5', 'FR': '20',
+    'GR': '24', 'HR': '25', 'HU': '27', 'IE': '23', 'IT': '22', 'LT': '21',
+    'LU': '17', 'LV': '21', 'MT': '18', 'NL': '21', 'PL': '23', 'PT': '23',
+    'RO': '21', 'SE': '25', 'SI': '22', 'SK': '23',
+}
+_RATE = re.compile(r'^\d{1,2}(\.\d{1,2})?$')
+
+
+class VatRates(types.Dict):
+    """``CC:rate,...``: a standard VAT rate for each of the 27 member states.
+
+    Keys are ISO 3166 codes (``EL`` is read as ``GR``), values percentages
+    such as ``25`` or ``25.5``; the result maps codes to Decimals. Every
+    member state must be named, and nothing else.
+    """
+
+    def __init__(self):
+        super().__init__(type_name='VAT rates by country')
+
+    def __call__(self, value):
+        rates = {}
+        for key, rate in super().__call__(value).items():
+            code = key.strip().upper()
+            code = 'GR' if code == 'EL' else code
+            if code not in OSS_RATE_DEFAULTS:
+                raise ValueError('%s is not the ISO 3166 code of an EU '
+                                 'member state' % key)
+            if code in rates:
+                raise ValueError('%s is named twice' % code)
+            text = str(rate).strip()
+            if isinstance(rate, float) or not _RATE.match(text):
+                raise ValueError('the rate of %s, %r, is not a percentage '
+                                 'such as 25 or 25.5' % (code, rate))
+            rates[code] = decimal.Decimal(text)
+        missing = sorted(set(OSS_RATE_DEFAULTS) - set(rates))
+        if missing:
+            raise ValueError('no rate for %s: name all 27 member states'
+                             % ', '.join(missing))
+        return rates
+
+
+vat_group = cfg.OptGroup(
+    'vat', title=_('VAT'),
+    help=_('VAT of buyers in other EU member states.'))
+vat_opts = [
+    cfg.Opt('oss_rates', type=VatRates(), default=OSS_RATE_DEFAULTS,
+            help=_('Standard VAT rate in percent of each EU member state, '
+                   'as CC:rate pairs separated by commas (ISO 3166 codes; '
+                   'EL is read as GR): consumers in another member state '
+                   'than the seller are charged their state\'s rate '
+                   '(One-Stop Shop). Name all 27 member states. The '
+                   'defaults are the standard rates of 2026 from the '
+                   'European Commission\'s list "VAT rates applied in the '
+                   'Member States of the European Union".')),
 ]
 
 
@@ -216,6 +285,7 @@ def list_opts():
     return [
         (billing_group, billing_opts),
         (seller_group, seller_opts),
+        (vat_group, vat_opts),
         (keystone_service_group, keystone_service_opts),
         (mail_group, mail_opts),
         (payments_group, payments_opts),
@@ -275,6 +345,8 @@ def get_conf():
                                 'default.', path, named_by)
             CONF([], project='cleura-billing', default_config_files=files,
                  use_env=False)
+            # Parsed now: a bad VAT table fails at load, naming the file.
+            CONF.vat.oss_rates
             _warn_about_ignored_options(CONF)
             _loaded = True
     return CONF
