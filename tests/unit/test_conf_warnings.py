@@ -1,44 +1,17 @@
 """Loading the config file warns about what it will silently not do."""
 
 import os
-import tempfile
-import unittest
 from unittest import mock
 
 from django.test import override_settings
-from oslo_config import cfg
 
 from cleura_billing_dashboard import conf
+from tests import fresh_conf
 
 LOGGER = conf.LOG.name
 
 
-class LoadTestCase(unittest.TestCase):
-    """Loads the configuration afresh, into options of the test's own."""
-
-    def setUp(self):
-        fresh = cfg.ConfigOpts()
-        for group, opts in conf.list_opts():
-            fresh.register_group(group)
-            fresh.register_opts(opts, group=group)
-        patches = [mock.patch.object(conf, 'CONF', fresh),
-                   mock.patch.object(conf, '_loaded', False),
-                   mock.patch.dict(os.environ)]
-        for patch in patches:
-            patch.start()
-            self.addCleanup(patch.stop)
-        os.environ.pop('CLEURA_BILLING_CONFIG_FILE', None)
-
-    def write_config(self, text):
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        path = os.path.join(tmp.name, 'cleura-billing.conf')
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
-
-
-class TestMissingConfigFile(LoadTestCase):
+class TestMissingConfigFile(fresh_conf.FreshConfTestCase):
 
     def test_a_missing_file_named_by_the_setting_is_a_warning(self):
         with override_settings(CLEURA_BILLING_CONFIG_FILE='/nowhere/b.conf'):
@@ -77,7 +50,7 @@ class TestMissingConfigFile(LoadTestCase):
                 conf.get_conf()
 
 
-class TestKeystoneCredentialsWithoutAuthUrl(LoadTestCase):
+class TestKeystoneCredentialsWithoutAuthUrl(fresh_conf.FreshConfTestCase):
 
     def load(self, text):
         path = self.write_config(text)

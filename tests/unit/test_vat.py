@@ -1,10 +1,7 @@
 """The VAT treatment of an invoice, decided per buyer (billing/vat.py)."""
 
 import decimal
-import os
-import tempfile
 import unittest
-from unittest import mock
 
 from django.test import override_settings
 from django.utils import translation
@@ -12,6 +9,7 @@ from oslo_config import cfg
 
 from cleura_billing_dashboard.billing import vat
 from cleura_billing_dashboard import conf
+from tests import fresh_conf
 
 D = decimal.Decimal
 RATES = conf.OSS_RATE_DEFAULTS
@@ -168,22 +166,12 @@ class TestSwedish(unittest.TestCase):
             self.assertIn('momssats', str(missing.exception))
 
 
-class TestConfig(unittest.TestCase):
+class TestConfig(fresh_conf.FreshConfTestCase):
     """``[vat] oss_rates``: defaults, a file's table, and bad values."""
 
     def setUp(self):
-        fresh = cfg.ConfigOpts()
-        for group, opts in conf.list_opts():
-            fresh.register_group(group)
-            fresh.register_opts(opts, group=group)
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.path = os.path.join(tmp.name, 'cleura-billing.conf')
-        patches = [mock.patch.object(conf, 'CONF', fresh),
-                   mock.patch.object(conf, '_loaded', False)]
-        for patch in patches:
-            patch.start()
-            self.addCleanup(patch.stop)
+        super().setUp()
+        self.path = self.write_config('')
         settings = override_settings(CLEURA_BILLING_CONFIG_FILE=self.path)
         settings.enable()
         self.addCleanup(settings.disable)
