@@ -1,5 +1,8 @@
 """Every configuration option of the plugin, in one place (oslo.config).
 
+Long because it is the one list: the config sample and the reference
+documentation are generated from ``list_opts()``.
+
 The file is read once per process from, in this order: the Horizon setting
 ``CLEURA_BILLING_CONFIG_FILE``, the environment variable
 ``CLEURA_BILLING_CONFIG_FILE``, then

@@ -1,5 +1,8 @@
 """Peppol BIS Billing 3.0 UBL: an invoice or credit note as UBL 2.1 XML.
 
+One module, though long: it writes one document, element by element in
+the order UBL requires, and splitting it would scatter that order.
+
 Not yet wired into issuing, storage, the panel or mail: ``invoice_ubl``
 is a pure function, tested against the official XSD, CEN EN 16931 and
 Peppol rules (``tests/einvoice``). Written with the standard library's
