@@ -24,6 +24,7 @@ the service credentials, and Horizon and Django must be the versions the
 operator had.
 """
 
+import glob
 import os
 import re
 import shlex
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 import requests
@@ -293,6 +295,21 @@ def test_readme_install_serves_the_panels(tmp_path, keystone, horizon_venv):
                          env=operator_env(), capture_output=True, text=True)
     assert res.returncode == 0, 'README steps failed:\n%s\n%s' % (
         res.stdout[-4000:], res.stderr[-8000:])
+
+    # The wheel the README built carries the Apache-2.0 LICENSE, and the
+    # bundled fonts' own licence beside them.
+    wheels = glob.glob(os.path.join(str(workdir), '**',
+                                    'cleura_billing_dashboard-*.whl'),
+                       recursive=True)
+    assert len(wheels) == 1, wheels
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = wheel.namelist()
+        licences = [name for name in names
+                    if re.search(r'\.dist-info/(licenses/)?LICENSE$', name)]
+        assert len(licences) == 1, names
+        assert b'Apache License' in wheel.read(licences[0])
+        assert b'Version 2.0' in wheel.read(licences[0])
+        assert 'cleura_billing_dashboard/pdf/fonts/LICENSE' in names
 
     after = pip_versions(horizon_venv)
     # pbr took the version from the tag, not 0.0.1.devN.
