@@ -10,6 +10,15 @@ Either all of that is committed or none of it, number included.
 
 A project gets one invoice per period: running a period again issues
 nothing new for the projects already invoiced and reports them as skipped.
+
+VAT: each invoice's treatment is decided from the buyer's country and VAT
+number (``billing.vat``) before anything is written, and stored on the
+invoice with the lines' rates it gave. A buyer without a country is
+domestic (each line keeps its usage rate, as before the treatment was
+decided). A project whose treatment cannot be decided (an invalid VAT
+number, no OSS rate for its country) is not issued and is reported as
+refused; the other projects are issued. A credit note takes the treatment
+of the invoice it credits.
 """
 
 import calendar
@@ -21,6 +30,7 @@ import logging
 from django.db import IntegrityError
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
@@ -28,6 +38,7 @@ from cleura_billing_dashboard.billing import numbering
 from cleura_billing_dashboard.billing import ocr
 from cleura_billing_dashboard.billing import queries
 from cleura_billing_dashboard.billing import totals
+from cleura_billing_dashboard.billing import vat
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import notify as notify_mail
 from cleura_billing_dashboard import pdf
@@ -49,6 +60,9 @@ class IssueResult:
     period: str
     issued: list = dataclasses.field(default_factory=list)  # of Invoice
     skipped: list = dataclasses.field(default_factory=list)  # project ids
+    # (project id, reason) of projects not issued because their VAT
+    # treatment cannot be decided (a ``vat.VatError``'s message).
+    refused: list = dataclasses.field(default_factory=list)
     # (number, project id) of invoices whose project has no verified
     # Billing address: the operator must be told.
     unmailed: list = dataclasses.field(default_factory=list)
@@ -86,7 +100,9 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
     ``language``) or None; the project id then stands in as the name.
     ``notify(invoice)`` runs inside each invoice's transaction.
 
-    Projects that already have an invoice for the period are skipped.
+    Projects that already have an invoice for the period are skipped;
+    projects whose VAT treatment cannot be decided (``vat.VatError``) are
+    refused: nothing of theirs is written.
     Each invoice commits on its own, so call this outside a transaction.
     An error stops the run; the invoices issued before it stay issued, and
     running again issues the rest.
@@ -104,6 +120,17 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
             result.skipped.append(project_id)
             continue
         details = (buyer_lookup(project_id) if buyer_lookup else None) or {}
+        language = details.get('language') or 'en'
+        try:
+            treatment = decide_treatment(details)
+        except vat.VatError as e:
+            LOG.warning('Project %s is not invoiced: %s', project_id, e)
+            with translation.override(language):
+                result.refused.append((project_id, str(e.message)))
+            continue
+        buyer = _buyer(project_id, details)
+        if treatment.buyer_vat_number:
+            buyer['vat_number'] = treatment.buyer_vat_number
         invoice = Invoice(
             project_id=project_id,
             type=Invoice.INVOICE,
@@ -112,8 +139,9 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
                 days=conf.get_conf().billing.payment_terms_days),
             period_start=period_start,
             period_end=period_end,
-            buyer=_buyer(project_id, details),
-            language=details.get('language') or 'en',
+            buyer=buyer,
+            language=language,
+            **_treatment_fields(treatment, language),
         )
         lines = [InvoiceLine(product=line.product,
                              description=line.description,
@@ -121,7 +149,7 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
                              quantity=line.quantity,
                              unit=line.unit,
                              unit_price=line.unit_price,
-                             vat_rate=line.vat_rate)
+                             vat_rate=vat.line_rate(treatment, line.vat_rate))
                  for line in usage_lines]
         try:
             result.issued.append(_store(invoice, lines, prefix, notify))
@@ -236,6 +264,7 @@ def issue_credit_note(project_id, invoice, reason, *, today=None,
         period_end=original.period_end,
         buyer=original.buyer,
         language=original.language,
+        **{field: getattr(original, field) for field in TREATMENT_FIELDS},
     )
     lines = [InvoiceLine(product=line.product,
                          description=line.description,
@@ -246,6 +275,33 @@ def issue_credit_note(project_id, invoice, reason, *, today=None,
                          vat_rate=line.vat_rate)
              for line in original.lines.all()]
     return _store(note, lines, prefix, notify)
+
+
+def decide_treatment(buyer_details):
+    """The ``vat.Treatment`` for a buyer's details (see the module doc).
+
+    No country means domestic. Raises ``vat.VatError``.
+    """
+    country = buyer_details.get('country')
+    if not vat.country_code(country):
+        return vat.Treatment(kind=vat.DOMESTIC, category='S')
+    return vat.decide_from_config(country, buyer_details.get('vat_number'))
+
+
+TREATMENT_FIELDS = ('vat_treatment', 'vat_category', 'vat_exemption_code',
+                    'vat_exemption_text')
+
+
+def _treatment_fields(treatment, language):
+    """The Invoice fields storing ``treatment``; the text in ``language``."""
+    text = ''
+    if treatment.exemption_reason:
+        with translation.override(language):
+            text = str(treatment.exemption_reason)
+    return {'vat_treatment': treatment.kind,
+            'vat_category': treatment.category,
+            'vat_exemption_code': treatment.exemption_reason_code or '',
+            'vat_exemption_text': text}
 
 
 def _issued(project_id, period_start, type_):

@@ -43,6 +43,8 @@ CREDITED = 'credited'
 CREDIT = 'credit'
 STATUSES = (PAID, OUTSTANDING, OVERDUE, CREDITED, CREDIT)
 
+DOMESTIC = 'domestic'  # billing.vat.DOMESTIC
+
 
 class ImmutableInvoiceError(Exception):
     """An issued invoice, or one of its lines, was to be changed or deleted."""
@@ -177,6 +179,14 @@ class Invoice(models.Model):
     vat_total = models.DecimalField(**AMOUNT)
     total = models.DecimalField(**AMOUNT)
     payment_reference = models.CharField(max_length=25, blank=True)
+    # The VAT treatment decided at issue (billing.vat): its kind, the
+    # EN 16931 category, and for the 0 % categories the VATEX code and
+    # the reason in the invoice's language. Invoices issued before the
+    # treatment was decided are domestic (each line's own rate).
+    vat_treatment = models.CharField(max_length=16, default=DOMESTIC)
+    vat_category = models.CharField(max_length=2, default='S')
+    vat_exemption_code = models.CharField(max_length=32, blank=True)
+    vat_exemption_text = models.CharField(max_length=255, blank=True)
     pdf = models.BinaryField()
     pdf_sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -247,6 +257,14 @@ class Invoice(models.Model):
         def amount(value):
             return money.quantize(value, self.currency)
 
+        def category(rate):
+            # Domestic: each line's own rate, standard or zero rated.
+            if self.vat_treatment == DOMESTIC:
+                return 'S' if rate > 0 else 'Z'
+            return self.vat_category
+
+        exemption = {'exemption_reason_code': self.vat_exemption_code or None,
+                     'exemption_reason': self.vat_exemption_text or None}
         return {
             'number': self.number,
             'type': self.type,
@@ -267,12 +285,16 @@ class Invoice(models.Model):
                 'unit': line.unit,
                 'unit_price': totals_mod.trim(line.unit_price),
                 'vat_rate': totals_mod.trim(line.vat_rate),
+                'vat_category': category(line.vat_rate),
                 'net_amount': amount(line.net_amount),
             } for line in lines],
             'net_total': amount(self.net_total),
             'vat_breakdown': [
-                {'rate': vat.rate, 'base': vat.base, 'amount': vat.amount}
+                dict(exemption, rate=vat.rate, base=vat.base,
+                     amount=vat.amount, category=category(vat.rate))
                 for vat in self.vat_breakdown(lines)],
+            'vat_treatment': self.vat_treatment,
+            'vat_exemption_text': self.vat_exemption_text,
             'vat_total': amount(self.vat_total),
             'total': amount(self.total),
             'amount_due': amount(self.total),

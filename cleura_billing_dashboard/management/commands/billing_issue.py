@@ -24,7 +24,11 @@ def report(stdout, result):
         stdout.write(_('Skipped %(project)s: already invoiced for '
                        '%(period)s') % {'project': project_id,
                                         'period': result.period})
-    if not result.issued:
+    for project_id, reason in result.refused:
+        stdout.write(_('Not issued: %(project)s, its VAT treatment cannot '
+                       'be decided: %(reason)s') % {
+            'project': project_id, 'reason': reason})
+    if not result.issued and not result.refused:
         stdout.write(_('Nothing to issue: every project already has an '
                        'invoice for %s') % result.period)
     for number, project_id in result.unmailed:
