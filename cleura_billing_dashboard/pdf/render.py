@@ -193,4 +193,10 @@ def _context(invoice, language):
         'total': amount(invoice['total']),
         'amount_due': amount(invoice['amount_due']),
         'payment_reference': invoice['payment_reference'],
+        # The VAT treatment's wording as issued (0 % categories), and for
+        # a reverse charge the buyer's VAT number (Article 226 (4), (11a)).
+        'vat_exemption_text': invoice.get('vat_exemption_text') or '',
+        'buyer_vat_number': (
+            (invoice['buyer'] or {}).get('vat_number') or ''
+            if invoice.get('vat_treatment') == 'reverse_charge' else ''),
     }
