@@ -1,8 +1,9 @@
 """VAT treatment of an invoice, decided per buyer at issue.
 
-Not yet applied: issuing, the PDF, the e-invoices and the pages still use
-each usage line's own rate. This module is the rule only; wiring it into
-``billing.issue`` (and storing the treatment on the invoice) comes next.
+This module is the rule; ``billing.issue`` applies it when it issues an
+invoice and stores the treatment on the invoice (a buyer without a country
+is domestic there), and the PDF, the e-invoice document and the pages show
+what was stored.
 
 The seller is established in an EU member state (``[seller] country``);
 the buyer's country and VAT number are those of the billing account. The
