@@ -7,12 +7,14 @@ user is logged in to: an invoice of another project does not exist here
 
 from django import http
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from horizon.utils import functions as utils
 from openstack_dashboard.api import base
 
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
+from cleura_billing_dashboard.billing import vat
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import base as payments_base
 from cleura_billing_dashboard.payments import providers
@@ -128,7 +130,27 @@ def invoice_get(request, number):
     wrapped.display['credit'] = amount(wrapped.credit)
     wrapped.rundown = [dict(row, net_amount=amount(row['net_amount']))
                        for row in _sum_by_product_and_region(lines)]
+    wrapped.vat_note, wrapped.vat_buyer_number = _vat_note(invoice)
     return wrapped
+
+
+def _vat_note(invoice):
+    """``(wording, buyer VAT number)`` of the invoice's VAT treatment.
+
+    Empty for a domestic invoice. A reverse charge or an export shows the
+    exemption reason as the invoice states it (stored at issue, in the
+    invoice's language), a reverse charge also the buyer's VAT number; an
+    OSS invoice says whose rate it charges.
+    """
+    buyer = invoice.buyer or {}
+    if invoice.vat_treatment == vat.OSS:
+        return _('VAT at the rate of the buyer\'s country, %(country)s '
+                 '(One-Stop Shop)') % {'country': buyer.get('country', '')}, ''
+    if invoice.vat_treatment == vat.REVERSE_CHARGE:
+        return invoice.vat_exemption_text, buyer.get('vat_number', '')
+    if invoice.vat_treatment == vat.DOMESTIC:
+        return '', ''
+    return invoice.vat_exemption_text, ''
 
 
 def _sum_by_product_and_region(lines):

@@ -61,7 +61,8 @@ class IssueResult:
     issued: list = dataclasses.field(default_factory=list)  # of Invoice
     skipped: list = dataclasses.field(default_factory=list)  # project ids
     # (project id, reason) of projects not issued because their VAT
-    # treatment cannot be decided (a ``vat.VatError``'s message).
+    # treatment cannot be decided: a ``vat.VatError``'s message, a lazy
+    # translation (the operator's language when it is shown).
     refused: list = dataclasses.field(default_factory=list)
     # (number, project id) of invoices whose project has no verified
     # Billing address: the operator must be told.
@@ -125,8 +126,7 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
             treatment = decide_treatment(details)
         except vat.VatError as e:
             LOG.warning('Project %s is not invoiced: %s', project_id, e)
-            with translation.override(language):
-                result.refused.append((project_id, str(e.message)))
+            result.refused.append((project_id, e.message))
             continue
         buyer = _buyer(project_id, details)
         if treatment.buyer_vat_number:

@@ -129,6 +129,44 @@ class InvoicesPanelTests(test.TestCase):
         self.assertContains(res, '<dt>Credit</dt>')
         self.assertContains(res, 'SEK100.00')
 
+    def test_detail_of_a_domestic_invoice_has_no_vat_note(self):
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[self.outstanding.number]))
+        self.assertNotContains(res, 'invoice-vat-note')
+
+    def vat_invoice(self, period, buyer):
+        return factories.issue_invoice(
+            self.tenant.id, period, factories.instance_and_volume(),
+            today=TODAY, buyer_lookup=lambda project: buyer)
+
+    def test_detail_and_pay_modal_show_a_reverse_charge(self):
+        invoice = self.vat_invoice('2026-04', dict(
+            factories.ACME, country='DE', vat_number='DE136695976'))
+        for name in ('detail', 'pay'):
+            res = self.client.get(reverse('horizon:identity:invoices:' +
+                                          name, args=[invoice.number]))
+            note = res.content.decode().split('invoice-vat-note')[1]
+            self.assertIn('Reverse charge (Article 196 of Directive '
+                          '2006/112/EC)', note)
+            self.assertIn("Buyer's VAT no.", note)
+            self.assertIn('DE136695976', note)
+            self.assertContains(res, 'VAT 0 %')
+
+    def test_detail_shows_an_oss_rate_and_an_export_in_words(self):
+        oss = self.vat_invoice('2026-04', dict(factories.ACME, country='FR'))
+        export = self.vat_invoice('2026-05', dict(factories.ACME,
+                                                  country='US'))
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[oss.number]),
+                              HTTP_ACCEPT_LANGUAGE='sv')
+        self.assertContains(res, 'Moms enligt köparlandets momssats, FR '
+                                 '(One Stop Shop)')
+        res = self.client.get(reverse('horizon:identity:invoices:pay',
+                                      args=[export.number]))
+        note = res.content.decode().split('invoice-vat-note')[1]
+        self.assertIn('Export outside the EU', note)
+        self.assertNotIn('VAT no.', note)
+
     def test_pay_modal_shows_the_dues_and_bank_transfer(self):
         res = self.client.get(reverse('horizon:identity:invoices:pay',
                                       args=[self.overdue.number]))
