@@ -9,10 +9,14 @@ The invoice dict (money is ``Decimal``, dates are ``datetime.date``)::
     buyer: {name, org_number, vat_number, address, postal_code, city,
             country, po_reference},
     lines: [{product, description, region, quantity, unit, unit_price,
-             vat_rate (percent), net_amount}],
-    net_total, vat_breakdown: [{rate, base, amount}], vat_total, total,
+             vat_rate (percent), net_amount, vat_category (optional)}],
+    net_total, vat_breakdown: [{rate, base, amount} (+ optional category,
+    exemption_reason_code, exemption_reason)], vat_total, total,
     amount_due, payment_reference (the OCR number),
-    reason (optional: why a credit note was issued)
+    reason (optional: why a credit note was issued),
+    vat_treatment, vat_exemption_text (optional: the VAT treatment as
+    issued; the text is printed, and for 'reverse_charge' the buyer's
+    VAT number too)
 """
 
 import contextlib
