@@ -221,6 +221,38 @@ mail_opts = [
 ]
 
 
+class ReminderSchedule(types.List):
+    """``-3,7,21``: days relative to an invoice's due date, each once.
+
+    Negative is before the due date, positive after; the result is sorted.
+    """
+
+    def __init__(self):
+        super().__init__(item_type=types.Integer(min=-365, max=365),
+                         type_name='days relative to the due date')
+
+    def __call__(self, value):
+        days = super().__call__(value)
+        if len(set(days)) != len(days):
+            raise ValueError('a day is named twice in %r' % (value,))
+        return sorted(days)
+
+
+reminders_group = cfg.OptGroup(
+    'reminders', title=_('Payment reminders'),
+    help=_('Reminders that billing_send_reminders (run daily from cron) '
+           'mails to the verified Billing addresses of projects with '
+           'unpaid invoices.'))
+reminders_opts = [
+    cfg.Opt('schedule', type=ReminderSchedule(), default=[-3, 7, 21],
+            help=_('When to remind, in days relative to the due date: '
+                   'negative before it, positive after it, 0 on the day '
+                   '(-365 to 365). Each step is mailed once per invoice '
+                   'and address; a run that finds several steps due mails '
+                   'only the latest. Empty: no reminders.')),
+]
+
+
 payments_group = cfg.OptGroup(
     'payments', title=_('Payments'),
     help=_('How customers pay invoices from the Pay dialog.'))
@@ -291,6 +323,7 @@ def list_opts():
         (vat_group, vat_opts),
         (keystone_service_group, keystone_service_opts),
         (mail_group, mail_opts),
+        (reminders_group, reminders_opts),
         (payments_group, payments_opts),
         (stripe_group, stripe_opts),
         (pdf_group, pdf_opts),
