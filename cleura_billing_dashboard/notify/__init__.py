@@ -7,7 +7,11 @@ table. It takes plain data and imports nothing from ``billing/``:
   records one outbox row per address in the caller's transaction (pass it
   as the issuer's ``notify`` hook through a small adapter), so the mail
   exists exactly when the invoice does.
+* ``queue_reminder(number=..., step=..., recipients=[...], ...)`` queues
+  a payment reminder step once per address, whatever runs at once.
 * ``send_pending()`` sends what is due (``manage.py billing_send_mail``).
+  Reminders are sent only by a caller that passes ``still_due``, which
+  says whether the invoice is still unpaid: a paid one's are skipped.
   A row is marked sent only after the SMTP server accepted it; a refused
   or unreachable server leaves it pending for a later run, with a growing
   delay. An address gets one invoice's mail once.
@@ -23,6 +27,18 @@ def queue_invoice_mail(**kwargs):
     """See ``outbox.queue_invoice_mail``."""
     from cleura_billing_dashboard.notify import outbox
     return outbox.queue_invoice_mail(**kwargs)
+
+
+def queue_reminder(**kwargs):
+    """See ``outbox.queue_reminder``."""
+    from cleura_billing_dashboard.notify import outbox
+    return outbox.queue_reminder(**kwargs)
+
+
+def reminders_sent(number):
+    """See ``outbox.reminders_sent``."""
+    from cleura_billing_dashboard.notify import outbox
+    return outbox.reminders_sent(number)
 
 
 def send_pending(**kwargs):

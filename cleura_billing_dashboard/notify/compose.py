@@ -45,6 +45,8 @@ def _amount(summary, language):
 
 def invoice_message(mail, address, connection=None):
     """The ``EmailMessage`` of ``mail`` (an ``InvoiceMail``) to one address."""
+    if mail.kind == InvoiceMail.REMINDER:
+        return reminder_message(mail, address, connection=connection)
     language = mail.language or 'en'
     summary = mail.summary or {}
     facts = {
@@ -89,6 +91,75 @@ def invoice_message(mail, address, connection=None):
         from_email=from_address(), to=[address], connection=connection,
         headers=dict(HEADERS, **{'Content-Language': language}))
     if mail.delivery == InvoiceMail.ATTACHMENT:
+        message.attach(mail.filename or '%s.pdf' % mail.number,
+                       bytes(mail.pdf), 'application/pdf')
+    return message
+
+
+def reminder_message(mail, address, connection=None):
+    """The ``EmailMessage`` of a payment reminder (``kind`` reminder)."""
+    language = mail.language or 'en'
+    summary = mail.summary or {}
+    facts = {
+        'number': mail.number,
+        'seller': summary.get('seller', ''),
+        'buyer': summary.get('buyer', ''),
+        'outstanding': _amount({'total': summary.get('outstanding'),
+                                'currency': summary.get('currency')},
+                               language),
+        'due_date': _date(summary.get('due_date'), language),
+        'ocr': summary.get('payment_reference', ''),
+        'bankgiro': summary.get('bankgiro', ''),
+        'iban': summary.get('iban', ''),
+        'bic': summary.get('bic', ''),
+        'link': mail.link,
+    }
+    overdue = mail.step > 0
+    with translation.override(language):
+        if overdue:
+            subject = gettext('Reminder: invoice %(number)s from %(seller)s '
+                              'is overdue')
+        else:
+            subject = gettext('Reminder: invoice %(number)s from %(seller)s '
+                              'is due on %(due_date)s')
+        lines = [gettext('Hello,'), '']
+        if overdue:
+            lines.append(gettext('Invoice %(number)s from %(seller)s to '
+                                 '%(buyer)s was due on %(due_date)s and is '
+                                 'not paid yet.'))
+        else:
+            lines.append(gettext('Invoice %(number)s from %(seller)s to '
+                                 '%(buyer)s is due on %(due_date)s.'))
+        lines += ['', gettext('Outstanding: %(outstanding)s')]
+        if facts['bankgiro'] or facts['iban']:
+            lines += ['', gettext('How to pay: transfer the amount, '
+                                  'stating the payment reference (OCR) '
+                                  '%(ocr)s, to')]
+        if facts['bankgiro']:
+            lines.append('    ' + gettext('Bankgiro: %(bankgiro)s'))
+        if facts['iban']:
+            lines.append('    ' + gettext('IBAN: %(iban)s'))
+        if facts['iban'] and facts['bic']:
+            lines.append('    ' + gettext('BIC: %(bic)s'))
+        if mail.link:
+            lines += ['', gettext('The invoice, to view and pay (log in to '
+                                  'the dashboard first):'), '%(link)s']
+        if mail.delivery == InvoiceMail.ATTACHMENT and mail.pdf:
+            lines += ['', gettext('The invoice is attached as a PDF.')]
+        lines += ['', gettext('If you have paid in the last few days, '
+                              'thank you, and please disregard this '
+                              'reminder.'),
+                  '', gettext('You receive this mail because this address '
+                              'is a Billing contact of the project. Choose '
+                              'who receives invoices under Account '
+                              'settings.')]
+    body = '\n'.join(line % facts if '%(' in line else line
+                     for line in lines) + '\n'
+    message = django_mail.EmailMessage(
+        subject=(subject % facts).replace('\n', ' '), body=body,
+        from_email=from_address(), to=[address], connection=connection,
+        headers=dict(HEADERS, **{'Content-Language': language}))
+    if mail.delivery == InvoiceMail.ATTACHMENT and mail.pdf:
         message.attach(mail.filename or '%s.pdf' % mail.number,
                        bytes(mail.pdf), 'application/pdf')
     return message

@@ -1,10 +1,13 @@
 """The outbox: invoice mail waiting to be sent, and what became of it.
 
-One ``InvoiceMail`` per invoice (its number is unique) holds what every
-recipient gets; one ``Recipient`` row per address holds that address's
-delivery state. ``(mail, address)`` is unique, so an invoice is queued to
-an address at most once, and a row is marked sent only after the SMTP
-server accepted the message.
+One ``InvoiceMail`` per invoice mail (``kind`` invoice, step 0) and per
+payment reminder step (``kind`` reminder, ``step`` the days relative to
+the due date) holds what every recipient gets: ``(number, kind, step)`` is
+unique. One ``Recipient`` row per address holds that address's delivery
+state. ``(mail, address)`` is unique, so a mail is queued to an address at
+most once, and a row is marked sent only after the SMTP server accepted
+the message. A reminder whose invoice was paid before it was sent is
+marked ``skipped``, never sent.
 """
 
 from django.db import models
@@ -15,11 +18,18 @@ from django.utils.translation import gettext_lazy as _
 class InvoiceMail(models.Model):
     """What is mailed for one issued invoice (plain data, no invoice FK)."""
 
+    INVOICE = 'invoice'
+    REMINDER = 'reminder'
+    KINDS = ((INVOICE, _('Invoice')), (REMINDER, _('Reminder')))
+
     ATTACHMENT = 'attachment'
     LINK = 'link'
     DELIVERIES = ((ATTACHMENT, _('PDF attached')), (LINK, _('Link')))
 
-    number = models.CharField(max_length=64, unique=True)
+    number = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=KINDS, default=INVOICE)
+    # A reminder's days relative to the due date; 0 for the invoice mail.
+    step = models.IntegerField(default=0)
     project_id = models.CharField(max_length=64, db_index=True)
     language = models.CharField(max_length=16, default='en')
     delivery = models.CharField(max_length=16, choices=DELIVERIES,
@@ -31,6 +41,12 @@ class InvoiceMail(models.Model):
     link = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=['number', 'kind', 'step'],
+                                    name='cleura_notify_one_mail_per_step'),
+        ]
+
     def __str__(self):
         return self.number
 
@@ -41,8 +57,9 @@ class Recipient(models.Model):
     PENDING = 'pending'
     SENDING = 'sending'
     SENT = 'sent'
+    SKIPPED = 'skipped'
     STATES = ((PENDING, _('Pending')), (SENDING, _('Sending')),
-              (SENT, _('Sent')))
+              (SENT, _('Sent')), (SKIPPED, _('Skipped: paid')))
 
     mail = models.ForeignKey(InvoiceMail, on_delete=models.CASCADE,
                              related_name='recipients')

@@ -1,4 +1,4 @@
-"""Putting invoice mail in the outbox."""
+"""Putting invoice mail and payment reminders in the outbox."""
 
 from cleura_billing_dashboard.notify.models import InvoiceMail
 from cleura_billing_dashboard.notify.models import Recipient
@@ -32,7 +32,7 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
     if delivery == InvoiceMail.ATTACHMENT and not pdf:
         raise ValueError('invoice %s: no PDF to attach' % number)
     mail, _created = InvoiceMail.objects.get_or_create(
-        number=number,
+        number=number, kind=InvoiceMail.INVOICE, step=0,
         defaults={
             'project_id': project_id,
             'language': language or 'en',
@@ -49,3 +49,71 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
            for key, address in unique.items() if key not in queued]
     Recipient.objects.bulk_create(new)
     return len(new)
+
+
+def queue_reminder(*, number, project_id, step, recipients, language='en',
+                   delivery=InvoiceMail.ATTACHMENT, pdf=None, filename='',
+                   link='', summary=None):
+    """Queue reminder ``step`` of invoice ``number`` to ``recipients``.
+
+    ``step`` is the schedule's days relative to the due date. ``summary``
+    holds what the reminder states: ``outstanding``, ``currency``,
+    ``due_date``, ``seller``, ``buyer``, ``payment_reference``,
+    ``bankgiro``, ``iban``, ``bic`` (strings). The reminder carries
+    ``link`` when given, and the PDF too unless ``delivery='link'`` and a
+    link is given.
+
+    Each ``(number, step, address)`` is queued once, ever: the unique
+    constraints on ``(number, kind, step)`` and ``(mail, address)`` decide,
+    not a check before the insert, so two runs at once queue a reminder
+    once. Returns the addresses newly queued, in order.
+    """
+    unique = {}
+    for address in recipients:
+        address = address.strip()
+        if address:
+            unique.setdefault(address.casefold(), address)
+    if not unique:
+        return []
+    if delivery != InvoiceMail.LINK or not link:
+        delivery = InvoiceMail.ATTACHMENT
+    if delivery == InvoiceMail.ATTACHMENT and not pdf:
+        raise ValueError('invoice %s: no PDF to attach' % number)
+    # get_or_create inserts in a savepoint and reads the row a concurrent
+    # run committed when the unique constraint refuses the insert.
+    mail, _created = InvoiceMail.objects.get_or_create(
+        number=number, kind=InvoiceMail.REMINDER, step=step,
+        defaults={
+            'project_id': project_id,
+            'language': language or 'en',
+            'delivery': delivery,
+            'summary': dict(summary or {}),
+            'pdf': pdf if delivery == InvoiceMail.ATTACHMENT else None,
+            'filename': filename or '%s.pdf' % number,
+            'link': link or '',
+        })
+    queued = {address.casefold()
+              for address in mail.recipients.values_list('address',
+                                                         flat=True)}
+    new = []
+    for key, address in unique.items():
+        if key in queued:
+            continue
+        _row, created = Recipient.objects.get_or_create(mail=mail,
+                                                        address=address)
+        if created:
+            new.append(address)
+    return new
+
+
+def reminders_sent(number):
+    """``(step, address, sent_at)`` of invoice ``number``'s sent reminders.
+
+    Oldest first.
+    """
+    return list(Recipient.objects
+                .filter(mail__number=number,
+                        mail__kind=InvoiceMail.REMINDER,
+                        state=Recipient.SENT)
+                .order_by('sent_at', 'pk')
+                .values_list('mail__step', 'address', 'sent_at'))

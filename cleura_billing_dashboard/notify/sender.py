@@ -16,6 +16,12 @@ hosts) send a row once: PostgreSQL and MySQL lock the claimed rows with
 sender dies between the server's acceptance and the ``sent`` mark, the row
 is sent again after ``LEASE`` (at least once is the best SMTP allows; this
 window is the only way to a duplicate).
+
+Reminders are claimed only when the caller passes ``still_due(number,
+project_id)``, and each is checked with it just before it is sent: the
+reminder of an invoice paid or credited since it was queued is marked
+``skipped``, never sent. (A payment recorded in the moment between that
+check and the SMTP server's acceptance is not seen.)
 """
 
 import dataclasses
@@ -33,6 +39,7 @@ from django.utils import timezone
 
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard.notify import compose
+from cleura_billing_dashboard.notify.models import InvoiceMail
 from cleura_billing_dashboard.notify.models import Recipient
 
 LOG = logging.getLogger(__name__)
@@ -47,11 +54,13 @@ class SendReport:
     """What one run did.
 
     ``sent``: ``(number, address)`` pairs; ``failed``: ``(number, address,
-    error)``; ``waiting``: rows left pending for a later run.
+    error)``; ``skipped``: ``(number, address)`` of reminders not sent as
+    the invoice is paid; ``waiting``: rows left pending for a later run.
     """
 
     sent: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)
     waiting: int = 0
 
 
@@ -61,24 +70,29 @@ def retry_delay(attempts):
     return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), ceiling)
 
 
-def _due(now, retry_now):
+def _due(now, retry_now, reminders):
     pending = models.Q(state=Recipient.PENDING)
     if not retry_now:
         pending &= models.Q(next_attempt_at__lte=now)
     abandoned = models.Q(state=Recipient.SENDING, claimed_until__lt=now)
-    return pending | abandoned
+    if reminders:
+        return pending | abandoned
+    return (pending | abandoned) & models.Q(mail__kind=InvoiceMail.INVOICE)
 
 
-def _claim(now, retry_now, limit):
+def _claim(now, retry_now, limit, reminders=False):
     token = secrets.token_hex(16)
     claimed = {'state': Recipient.SENDING, 'claim': token,
                'claimed_until': now + LEASE}
-    due = _due(now, retry_now)
+    due = _due(now, retry_now, reminders)
     using = router.db_for_write(Recipient)
-    if connections[using].features.has_select_for_update_skip_locked:
+    features = connections[using].features
+    if features.has_select_for_update_skip_locked:
+        # Lock the outbox rows only, not the mails the filter joins.
+        of = ('self',) if features.has_select_for_update_of else ()
         with transaction.atomic(using=using):
             ids = list(Recipient.objects.using(using)
-                       .select_for_update(skip_locked=True)
+                       .select_for_update(skip_locked=True, of=of)
                        .filter(due).order_by('pk')
                        .values_list('pk', flat=True)[:limit])
             Recipient.objects.using(using).filter(pk__in=ids).update(
@@ -98,17 +112,24 @@ def _connection():
     return django_mail.get_connection()
 
 
-def send_pending(*, now=None, retry_now=False, limit=500):
+def send_pending(*, now=None, retry_now=False, limit=500, still_due=None):
     """Send the due outbox rows (all pending ones with ``retry_now``).
 
+    Reminders only with ``still_due(number, project_id)``, see above.
     Returns a ``SendReport``. Safe to run from several processes at once.
     """
     now = now or timezone.now()
-    token, rows = _claim(now, retry_now, limit)
+    token, rows = _claim(now, retry_now, limit, still_due is not None)
     report = SendReport()
     connection = _connection()
     for row in rows:
         mine = Recipient.objects.filter(pk=row.pk, claim=token)
+        if (row.mail.kind == InvoiceMail.REMINDER and
+                not still_due(row.mail.number, row.mail.project_id)):
+            mine.update(state=Recipient.SKIPPED, claim='',
+                        claimed_until=None)
+            report.skipped.append((row.mail.number, row.address))
+            continue
         try:
             message = compose.invoice_message(row.mail, row.address,
                                               connection=connection)

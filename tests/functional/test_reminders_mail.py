@@ -1,0 +1,64 @@
+"""Payment reminders through the lab's real SMTP server.
+
+``billing_issue`` and ``billing_send_reminders`` run as the operator runs
+them (cron), on the lab's database, Keystone and configuration; the
+reminders arrive at the session's aiosmtpd server (``smtp_server``).
+"""
+
+import json
+import re
+
+import pytest
+
+from tests.functional.test_account_keystone import project_id
+from tests.functional.test_account_keystone import reset
+
+pytestmark = pytest.mark.functional
+
+ADDRESS = 'reminders@globex.example'
+
+
+def test_reminders_arrive_once_per_step(real_lab, smtp_server, tmp_path):
+    reset(real_lab, 'globex', {
+        'schema_version': 1,
+        'customer': {'name': 'Globex Corporation', 'address': 'Main St 1',
+                     'postal_code': '111 22', 'city': 'Stockholm',
+                     'country': 'SE'},
+        'contacts': [{'id': 'r1', 'email': ADDRESS,
+                      'roles': ['billing', 'tech', 'dpo'],
+                      'verified': True}],
+        'settings': {'delivery': 'attachment', 'language': 'sv'},
+    })
+    usage = tmp_path / 'usage.json'
+    usage.write_text(json.dumps({'projects': [{
+        'project_id': project_id(real_lab, 'globex'),
+        'lines': [{'product': 'compute', 'region': 'Sto2', 'quantity': 10,
+                   'unit': 'h', 'unit_price': '10'}]}]}))
+    # Issued far in the future, so no other test's invoice is due first.
+    issued = real_lab.horizon.manage('billing_issue', '--usage', str(usage),
+                                     '--period', '2039-12',
+                                     '--issue-date', '2040-01-02')
+    number = re.search(r'Issued (\S+) to', issued.stdout).group(1)
+    smtp_server.wait_for(ADDRESS)  # the invoice itself
+
+    # The lab keeps the 30 days' terms: due 2040-02-01, +7 days.
+    first = real_lab.horizon.manage('billing_send_reminders',
+                                    '--date', '2040-02-08')
+    assert ('Queued reminder +7 days of %s to %s' % (number, ADDRESS)
+            in first.stdout), first.stdout
+    assert 'Mailed %s to %s' % (number, ADDRESS) in first.stdout
+    again = real_lab.horizon.manage('billing_send_reminders',
+                                    '--date', '2040-02-08')
+    assert number not in again.stdout, again.stdout
+
+    [invoice_mail, reminder] = smtp_server.wait_for(ADDRESS, count=2)
+    # In the account's language. (Django folds a long non-ASCII subject
+    # right after "Subject:", which unfolds to a leading space.)
+    assert reminder.subject.strip() == (
+        'Påminnelse: faktura %s från Cleura Demo AB är förfallen' % number
+    ), reminder.subject
+    assert re.search(r'\b125,00\b', reminder.text), reminder.text
+    [(filename, content_type, pdf)] = reminder.attachments()
+    assert (filename, content_type) == (number + '.pdf', 'application/pdf')
+    assert pdf.startswith(b'%PDF')
+    assert len(smtp_server.to(ADDRESS)) == 2
