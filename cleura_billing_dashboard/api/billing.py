@@ -14,6 +14,7 @@ from openstack_dashboard.api import base
 
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
+from cleura_billing_dashboard.billing import reminders
 from cleura_billing_dashboard.billing import vat
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import base as payments_base
@@ -78,6 +79,18 @@ def invoice_list(request, marker=None, **filters):
     return [Invoice(invoice) for invoice in page], has_more
 
 
+def overdue_summary(request):
+    """The project's overdue invoices: ``{'count': n, 'totals': [...]}``.
+
+    ``totals`` holds the outstanding sum of each currency, written for the
+    user's locale; ``count`` is 0 when nothing is overdue.
+    """
+    count, totals = queries.overdue_totals(_project_id(request))
+    return {'count': count,
+            'totals': [format_amount(request, amount, currency)
+                       for currency, amount in sorted(totals.items())]}
+
+
 def invoice_list_all(request, **filters):
     """Every invoice of the project matching ``filters``, for the CSV."""
     return [Invoice(invoice) for invoice in
@@ -123,6 +136,12 @@ def invoice_get(request, number):
         'state': payment.get_state_display(),
         'amount': amount(payment.amount),
     } for payment in invoice.payments.order_by('created_at')]
+    # Days before (negative) or after the due date each was mailed for.
+    wrapped.reminders = [{
+        'sent_at': sent_at, 'address': address, 'days': abs(step),
+        'before': step < 0,
+    } for step, address, sent_at in reminders.reminders_sent(
+        invoice.number)]
     wrapped.display = {name: amount(getattr(invoice, name)) for name in (
         'net_total', 'vat_total', 'total', 'paid_amount', 'outstanding')}
     # Paid beyond what is due: the customer's credit (0 when none).

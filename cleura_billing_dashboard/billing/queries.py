@@ -12,6 +12,7 @@ status-filtered pages of such a project; ``jit = off`` for the billing
 database avoids it.
 """
 
+from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing.models import Invoice
 
 PAGE_SIZE = 20
@@ -77,3 +78,21 @@ def get_invoice_pdf(project_id, number):
     invoice = (Invoice.objects.for_project(project_id)
                .only('number', 'pdf', 'pdf_sha256').get(number=number))
     return invoice.filename, bytes(invoice.pdf), invoice.pdf_sha256
+
+
+def overdue_totals(project_id, today=None):
+    """``(count, {currency: outstanding})`` of the project's overdue invoices.
+
+    Summed here, not in SQL: the outstanding amount is itself computed per
+    row, and a project has few overdue invoices.
+    """
+    totals = {}
+    count = 0
+    for currency, outstanding in (Invoice.objects.for_project(project_id)
+                                  .defer('pdf', 'seller', 'buyer')
+                                  .with_balance(today)
+                                  .filter(status=models.OVERDUE)
+                                  .values_list('currency', 'outstanding')):
+        count += 1
+        totals[currency] = totals.get(currency, 0) + outstanding
+    return count, totals

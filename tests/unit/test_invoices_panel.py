@@ -12,6 +12,8 @@ from openstack_dashboard.test import helpers as test
 
 from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing import models
+from cleura_billing_dashboard.billing import reminders
+from cleura_billing_dashboard import notify
 from tests import factories
 from tests.unit import helpers
 
@@ -167,6 +169,42 @@ class InvoicesPanelTests(test.TestCase):
         self.assertIn('Export outside the EU', note)
         self.assertNotIn('VAT no.', note)
 
+    def test_overdue_banner_counts_and_links_to_the_overdue_invoices(self):
+        res = self.client.get(INDEX_URL)
+        self.assertContains(res, 'invoices-overdue')
+        self.assertContains(res, '1 invoice is overdue: SEK556.00 '
+                                 'outstanding.')
+        res = self.client.get(INDEX_URL, HTTP_ACCEPT_LANGUAGE='sv')
+        self.assertContains(res, '1 faktura är förfallen: 556,00\xa0kr att '
+                                 'betala.')
+        res = self.client.get(INDEX_URL + '?status=overdue')
+        self.assertRedirects(res, INDEX_URL, fetch_redirect_response=False)
+        res = self.client.get(INDEX_URL)
+        self.assertEqual([self.overdue.number],
+                         [row.number for row in res.context['table'].data])
+
+    def test_no_overdue_banner_when_nothing_is_overdue(self):
+        ledger.record_payment(self.overdue, self.overdue.total,
+                              provider='manual', reference='late')
+        self.assertNotContains(self.client.get(INDEX_URL),
+                               'invoices-overdue')
+
+    def test_detail_lists_the_reminders_sent(self):
+        url = reverse('horizon:identity:invoices:detail',
+                      args=[self.overdue.number])
+        self.assertNotContains(self.client.get(url), 'invoice-reminders')
+        for step in (-3, 7):
+            notify.queue_reminder(
+                number=self.overdue.number, project_id=self.tenant.id,
+                step=step, recipients=['ap@example.com'], pdf=b'%PDF-1.4',
+                summary={'outstanding': '556.00', 'currency': 'SEK'})
+        notify.send_pending(still_due=reminders.still_due)
+        reminders_html = self.client.get(url).content.decode().split(
+            'invoice-reminders')[1]
+        self.assertIn('3 days before the due date', reminders_html)
+        self.assertIn('7 days after the due date', reminders_html)
+        self.assertIn('<td>ap@example.com</td>', reminders_html)
+
     def test_pay_modal_shows_the_dues_and_bank_transfer(self):
         res = self.client.get(reverse('horizon:identity:invoices:pay',
                                       args=[self.overdue.number]))
@@ -296,6 +334,15 @@ class InvoicesPolicyTests(helpers.RoleMixin, test.TestCase):
         res = self.client.get(INDEX_URL)
         self.assertContains(res, reverse('horizon:identity:invoices:pay',
                                          args=[self.invoice.number]))
+
+    def test_the_overdue_banner_is_for_members_who_can_pay(self):
+        issue_for(self.tenant.id, '2026-01',
+                  issue_date=TODAY - datetime.timedelta(days=90))
+        self.as_role('reader')
+        self.assertNotContains(self.client.get(INDEX_URL),
+                               'invoices-overdue')
+        self.as_role('member')
+        self.assertContains(self.client.get(INDEX_URL), 'invoices-overdue')
 
     def test_no_role_no_panel(self):
         self.as_role('some-other-role')

@@ -39,6 +39,29 @@ class IndexView(tables.DataTableView):
     def has_more_data(self, table):
         return self._more
 
+    def get(self, request, *args, **kwargs):
+        # The overdue banner's link: filter the table to overdue invoices
+        # as the filter box would, then show the panel's own URL.
+        if request.GET.get('status') == 'overdue':
+            action = self.get_table()._meta._filter_action
+            param = action.get_param_name()
+            request.session[param] = 'overdue'
+            request.session[param + '_field'] = 'status'
+            return shortcuts.redirect(INDEX_URL)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context['overdue'] = None
+        if policy.check(inv_tables.POLICY_PAY, self.request):
+            try:
+                context['overdue'] = billing.overdue_summary(self.request)
+            except Exception:
+                # The table reports the store's failure; no banner then.
+                pass
+        context['overdue_url'] = str(INDEX_URL) + '?status=overdue'
+        return context
+
     def post(self, request, *args, **kwargs):
         # Horizon keeps a new filter in the session: refuse an overlong one
         # before it gets there, and show the table as it was.
