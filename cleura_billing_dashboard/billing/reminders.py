@@ -27,7 +27,6 @@ import dataclasses
 import datetime
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
 from cleura_billing_dashboard.billing import issue
@@ -85,8 +84,8 @@ def still_due(number, project_id):
 def queue_reminders(accounts, *, today=None, schedule=None):
     """Queue the reminders due on ``today``; a ``ReminderResult``.
 
-    ``schedule`` defaults to ``[reminders] schedule``. Each invoice's
-    reminder is queued in its own transaction.
+    ``schedule`` defaults to ``[reminders] schedule``. Call it outside a
+    transaction (see below).
     """
     today = today or timezone.localdate()
     if schedule is None:
@@ -104,29 +103,33 @@ def queue_reminders(accounts, *, today=None, schedule=None):
         details = accounts.buyer_details(invoice.project_id) or {}
         link = accounts.wants_link(invoice.project_id)
         seller = invoice.seller or {}
-        with transaction.atomic():
-            queued = notify.queue_reminder(
-                number=invoice.number,
-                project_id=invoice.project_id,
-                step=step,
-                recipients=recipients,
-                language=details.get('language') or invoice.language,
-                delivery='link' if link else 'attachment',
-                pdf=bytes(Invoice.objects.only('pdf')
-                          .get(pk=invoice.pk).pdf),
-                filename=invoice.filename,
-                link=issue.invoice_link(invoice.number),
-                summary={
-                    'outstanding': str(invoice.outstanding),
-                    'currency': invoice.currency,
-                    'due_date': invoice.due_date.isoformat(),
-                    'seller': seller.get('name', ''),
-                    'buyer': (invoice.buyer or {}).get('name', ''),
-                    'payment_reference': invoice.payment_reference,
-                    'bankgiro': seller.get('bankgiro', ''),
-                    'iban': seller.get('iban', ''),
-                    'bic': seller.get('bic', ''),
-                })
+        # No transaction around it: each insert commits on its own, as
+        # its transaction's first statement, so SQLite takes its write
+        # lock at once instead of failing to upgrade a read lock while an
+        # overlapping run writes. A crash in between leaves a step with
+        # fewer addresses, which the next run completes.
+        queued = notify.queue_reminder(
+            number=invoice.number,
+            project_id=invoice.project_id,
+            step=step,
+            recipients=recipients,
+            language=details.get('language') or invoice.language,
+            delivery='link' if link else 'attachment',
+            pdf=bytes(Invoice.objects.only('pdf')
+                      .get(pk=invoice.pk).pdf),
+            filename=invoice.filename,
+            link=issue.invoice_link(invoice.number),
+            summary={
+                'outstanding': str(invoice.outstanding),
+                'currency': invoice.currency,
+                'due_date': invoice.due_date.isoformat(),
+                'seller': seller.get('name', ''),
+                'buyer': (invoice.buyer or {}).get('name', ''),
+                'payment_reference': invoice.payment_reference,
+                'bankgiro': seller.get('bankgiro', ''),
+                'iban': seller.get('iban', ''),
+                'bic': seller.get('bic', ''),
+            })
         result.queued += [(invoice.number, step, address)
                           for address in queued]
     return result

@@ -5,6 +5,7 @@ them (cron), on the lab's database, Keystone and configuration; the
 reminders arrive at the session's aiosmtpd server (``smtp_server``).
 """
 
+from concurrent import futures
 import json
 import re
 
@@ -62,3 +63,48 @@ def test_reminders_arrive_once_per_step(real_lab, smtp_server, tmp_path):
     assert (filename, content_type) == (number + '.pdf', 'application/pdf')
     assert pdf.startswith(b'%PDF')
     assert len(smtp_server.to(ADDRESS)) == 2
+
+
+def test_two_runs_at_once_send_each_reminder_once(real_lab, smtp_server,
+                                                  tmp_path):
+    """Cron overlapping a manual run, on the lab's shared database."""
+    address = 'overlap@acme.example'
+    reset(real_lab, 'acme', {
+        'schema_version': 1,
+        'customer': {'name': 'Acme AB', 'address': 'Storgatan 1',
+                     'postal_code': '111 22', 'city': 'Stockholm',
+                     'country': 'SE'},
+        'contacts': [{'id': 'o1', 'email': address,
+                      'roles': ['billing', 'tech', 'dpo'],
+                      'verified': True}],
+        'settings': {'delivery': 'link', 'language': 'en'},
+    })
+    usage = tmp_path / 'usage.json'
+    usage.write_text(json.dumps({'projects': [{
+        'project_id': project_id(real_lab, 'acme'),
+        'lines': [{'product': 'compute', 'region': 'Sto2', 'quantity': 10,
+                   'unit': 'h', 'unit_price': '10'}]}]}))
+    issued = real_lab.horizon.manage('billing_issue', '--usage', str(usage),
+                                     '--period', '2040-05',
+                                     '--issue-date', '2040-06-01')
+    number = re.search(r'Issued (\S+) to', issued.stdout).group(1)
+    smtp_server.wait_for(address)
+
+    # Due 2040-07-01; both runs find the +7 step due.
+    with futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(
+            lambda _: real_lab.horizon.manage(
+                'billing_send_reminders', '--date', '2040-07-08',
+                check=False), range(2)))
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    output = ''.join(run.stdout for run in runs)
+    queued = 'Queued reminder +7 days of %s to %s' % (number, address)
+    mailed = 'Mailed %s to %s' % (number, address)
+    assert output.count(queued) == 1, output
+    assert output.count(mailed) == 1, output
+    [_invoice, reminder] = smtp_server.wait_for(address, count=2)
+    assert reminder.subject == ('Reminder: invoice %s from Cleura Demo AB '
+                                'is overdue' % number)
+    assert reminder.attachments() == []  # the account takes a link
+    assert len(smtp_server.to(address)) == 2
