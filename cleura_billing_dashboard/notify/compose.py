@@ -84,16 +84,8 @@ def invoice_message(mail, address, connection=None):
                               'is a Billing contact of the project. Choose '
                               'who receives invoices under Account '
                               'settings.')]
-    body = '\n'.join(line % facts if '%(' in line else line
-                     for line in lines) + '\n'
-    message = django_mail.EmailMessage(
-        subject=(subject % facts).replace('\n', ' '), body=body,
-        from_email=from_address(), to=[address], connection=connection,
-        headers=dict(HEADERS, **{'Content-Language': language}))
-    if mail.delivery == InvoiceMail.ATTACHMENT:
-        message.attach(mail.filename or '%s.pdf' % mail.number,
-                       bytes(mail.pdf), 'application/pdf')
-    return message
+    return _message(mail, address, connection, language, subject, lines,
+                    facts, attach=mail.delivery == InvoiceMail.ATTACHMENT)
 
 
 def reminder_message(mail, address, connection=None):
@@ -153,13 +145,25 @@ def reminder_message(mail, address, connection=None):
                               'is a Billing contact of the project. Choose '
                               'who receives invoices under Account '
                               'settings.')]
+    return _message(mail, address, connection, language, subject, lines,
+                    facts, attach=(mail.delivery == InvoiceMail.ATTACHMENT
+                                   and mail.pdf))
+
+
+def _message(mail, address, connection, language, subject, lines, facts, *,
+             attach):
+    """An outbox mail's ``EmailMessage``, its PDF attached when ``attach``.
+
+    ``subject`` and each line holding a ``%(name)s`` are filled from
+    ``facts``.
+    """
     body = '\n'.join(line % facts if '%(' in line else line
                      for line in lines) + '\n'
     message = django_mail.EmailMessage(
         subject=(subject % facts).replace('\n', ' '), body=body,
         from_email=from_address(), to=[address], connection=connection,
         headers=dict(HEADERS, **{'Content-Language': language}))
-    if mail.delivery == InvoiceMail.ATTACHMENT and mail.pdf:
+    if attach:
         message.attach(mail.filename or '%s.pdf' % mail.number,
                        bytes(mail.pdf), 'application/pdf')
     return message
