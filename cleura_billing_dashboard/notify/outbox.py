@@ -20,17 +20,10 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
     number of addresses newly queued. Raises ``ValueError`` when the PDF
     is to be attached but none is given.
     """
-    unique = {}
-    for address in recipients:
-        address = address.strip()
-        if address:
-            unique.setdefault(address.casefold(), address)
+    unique = _unique_addresses(recipients)
     if not unique:
         return 0
-    if delivery != InvoiceMail.LINK or not link:
-        delivery = InvoiceMail.ATTACHMENT
-    if delivery == InvoiceMail.ATTACHMENT and not pdf:
-        raise ValueError('invoice %s: no PDF to attach' % number)
+    delivery = _delivery(number, delivery, pdf, link)
     mail, _created = InvoiceMail.objects.get_or_create(
         number=number, kind=InvoiceMail.INVOICE, step=0,
         defaults={
@@ -51,6 +44,28 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
     return len(new)
 
 
+def _unique_addresses(recipients):
+    """``{casefolded: address}`` of the non-blank ``recipients``, in order."""
+    unique = {}
+    for address in recipients:
+        address = address.strip()
+        if address:
+            unique.setdefault(address.casefold(), address)
+    return unique
+
+
+def _delivery(number, delivery, pdf, link):
+    """``delivery``, or attachment when there is no link to deliver.
+
+    Raises ``ValueError`` when the PDF is to be attached but none is given.
+    """
+    if delivery != InvoiceMail.LINK or not link:
+        delivery = InvoiceMail.ATTACHMENT
+    if delivery == InvoiceMail.ATTACHMENT and not pdf:
+        raise ValueError('invoice %s: no PDF to attach' % number)
+    return delivery
+
+
 def queue_reminder(*, number, project_id, step, recipients, language='en',
                    delivery=InvoiceMail.ATTACHMENT, pdf=None, filename='',
                    link='', summary=None):
@@ -68,17 +83,10 @@ def queue_reminder(*, number, project_id, step, recipients, language='en',
     not a check before the insert, so two runs at once queue a reminder
     once. Returns the addresses newly queued, in order.
     """
-    unique = {}
-    for address in recipients:
-        address = address.strip()
-        if address:
-            unique.setdefault(address.casefold(), address)
+    unique = _unique_addresses(recipients)
     if not unique:
         return []
-    if delivery != InvoiceMail.LINK or not link:
-        delivery = InvoiceMail.ATTACHMENT
-    if delivery == InvoiceMail.ATTACHMENT and not pdf:
-        raise ValueError('invoice %s: no PDF to attach' % number)
+    delivery = _delivery(number, delivery, pdf, link)
     # get_or_create inserts in a savepoint and reads the row a concurrent
     # run committed when the unique constraint refuses the insert.
     mail, _created = InvoiceMail.objects.get_or_create(
