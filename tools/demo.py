@@ -21,6 +21,7 @@ import threading
 import time
 
 from tools import lab
+from tools.lab import demo_data
 from tools.lab import smtp
 from tools.lab import stripe_standin
 
@@ -93,8 +94,12 @@ def main():
     try:
         for line in lab.load_demo_data(keystone, horizon):
             print(line, flush=True)
+        manage = os.path.join(args.state_dir, 'django-admin')
+        horizon.write_manage_script(manage)
+        usage = os.path.join(args.state_dir, 'usage.json')
+        demo_data.write_sample_usage(keystone, usage)
         print(READY.format(url=horizon.url, keystone=keystone.url,
-                           mail=mail.folder),
+                           mail=mail.folder, manage=manage, usage=usage),
               flush=True)
         stop.wait()
         print('Stopping ...', flush=True)
@@ -117,6 +122,8 @@ The demo is ready: {url}  (Keystone: {keystone})
   admin   admin     admin    admin
 
 Mail goes to {mail}; card payments to a Stripe stand-in.
+Operator commands run against this demo with {manage}, e.g.
+  {manage} billing_issue --usage {usage} --period 2025-03
 
 Press Ctrl-C to stop.
 """

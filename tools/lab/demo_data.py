@@ -39,6 +39,31 @@ def load_demo_data(keystone, horizon):
     return result.stdout.splitlines()
 
 
+SAMPLE_USAGE_LINES = [
+    {'product': 'compute.b.2c4gb', 'description': 'Instance b.2c4gb',
+     'region': 'Sto2', 'quantity': '744', 'unit': 'h',
+     'unit_price': '0.3120', 'vat_rate': '25'},
+    {'product': 'volume.ssd', 'description': 'Block storage, SSD',
+     'region': 'Sto2', 'quantity': '250', 'unit': 'GB-month',
+     'unit_price': '1.20', 'vat_rate': '25'},
+]
+
+
+def write_sample_usage(keystone, path):
+    """A usage file for acme and globex, without a period, at ``path``.
+
+    For trying ``billing_issue`` on the demo with ``--period``.
+    """
+    import json
+    ks = keystone.admin_client()
+    usage = {'projects': [
+        {'project_id': ks.projects.list(name=name, domain='default')[0].id,
+         'lines': SAMPLE_USAGE_LINES} for name in ('acme', 'globex')]}
+    with open(path, 'w') as f:
+        json.dump(usage, f, indent=2)
+        f.write('\n')
+
+
 def ensure_billing_account(ks, project):
     """A billing account with one verified Billing address, unless set."""
     from cleura_billing_dashboard.account import document

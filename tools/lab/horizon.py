@@ -6,6 +6,7 @@ static files compressed; served by gunicorn through tools/lab_wsgi.py.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -164,6 +165,27 @@ class Horizon:
         self.install_plugin()
         self.manage('migrate', '--noinput')
         self.manage('compress', '--force')
+
+    def write_manage_script(self, path):
+        """Write ``path``: django-admin with this Horizon's environment.
+
+        So an operator command runs against the running demo as it would
+        against an installed Horizon (``.demo/django-admin billing_issue
+        ...``). Written on every start: the mail port changes.
+        """
+        names = ('DJANGO_SETTINGS_MODULE', 'CLEURA_LAB_STATE',
+                 'CLEURA_LAB_KEYSTONE_URL', 'CLEURA_LAB_SECRET_KEY',
+                 'CLEURA_LAB_SMTP_PORT')
+        env = self.env
+        lines = ['#!/bin/sh',
+                 '# Written by tools/demo.py: operator commands against '
+                 'the running demo.']
+        lines += ['export %s=%s' % (name, shlex.quote(env[name]))
+                  for name in names]
+        lines.append('exec %s "$@"' % shlex.quote(bin_path('django-admin')))
+        with open(path, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        os.chmod(path, 0o755)
 
     def manage(self, *args, check=True):
         return subprocess.run([bin_path('django-admin')] + list(args),
