@@ -294,6 +294,18 @@ class InvoicesPanelTests(test.TestCase):
         self.assertMessageCount(res, error=1)
         self.assertContains(res, 'Unable to retrieve the invoices.')
 
+    def test_the_index_works_without_its_banner_when_the_count_fails(self):
+        with mock.patch('cleura_billing_dashboard.billing.queries.'
+                        'overdue_totals',
+                        side_effect=OperationalError('down')):
+            res = self.client.get(INDEX_URL)
+        self.assertEqual(200, res.status_code)
+        self.assertNotContains(res, 'invoices-overdue')
+        self.assertMessageCount(res, error=0)
+        self.assertEqual([self.outstanding.number, self.overdue.number,
+                          self.paid.number],
+                         [row.number for row in res.context['table'].data])
+
     def test_paging_uses_the_last_number_as_marker(self):
         with override_settings(API_RESULT_PAGE_SIZE=2):
             first = self.client.get(INDEX_URL)

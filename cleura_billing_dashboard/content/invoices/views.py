@@ -57,8 +57,11 @@ class IndexView(tables.DataTableView):
             try:
                 context['overdue'] = billing.overdue_summary(self.request)
             except Exception:
-                # The table reports the store's failure; no banner then.
-                pass
+                # Logged, no message: the table reports a failing store,
+                # and the page works on without its banner.
+                exceptions.handle(self.request,
+                                  _('Unable to count the overdue invoices.'),
+                                  ignore=True, force_log=True)
         context['overdue_url'] = str(INDEX_URL) + '?status=overdue'
         return context
 
