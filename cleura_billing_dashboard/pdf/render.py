@@ -31,6 +31,9 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import ttfonts
+from reportlab.platypus import tables
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf import pisa
 
@@ -53,7 +56,12 @@ ENGINE = template.Engine(
 )
 
 # Without invariant mode ReportLab stamps the clock into the date and the ID.
+# The lock also guards the base font, a process-wide ReportLab setting.
 _INVARIANT_LOCK = threading.Lock()
+# ReportLab's base font (a page's initial font, a table cell's default) is
+# Helvetica, never embedded: PDF/A wants every font embedded, so it is set
+# to DejaVu Sans, registered once per font file under this name.
+_BASE_FONTS = {}
 FIXED_DATE = b"D:20000101000000+00'00'"
 
 
@@ -109,7 +117,7 @@ def render_invoice_pdf(invoice, language='en'):
     meta = {'title': '%s %s' % (context['title'], invoice['number']),
             'author': invoice['seller']['name']}
     out = io.BytesIO()
-    with _invariant():
+    with _invariant(_base_font(directory)):
         # Relative font URLs resolve against the fonts folder.
         status = pisa.CreatePDF(html, dest=out, encoding='utf-8',
                                 path=os.path.join(directory, 'invoice.html'),
@@ -128,15 +136,32 @@ def render_invoice_pdf(invoice, language='en'):
     return pdf.replace(FIXED_DATE, issued.encode('ascii'))
 
 
-@contextlib.contextmanager
-def _invariant():
+def _base_font(directory):
+    """The ReportLab name of DejaVu Sans in ``directory``, registered."""
+    path = str(pathlib.Path(directory, FONT_FILES[0]).resolve())
     with _INVARIANT_LOCK:
-        previous = rl_config.invariant
+        if path not in _BASE_FONTS:
+            name = 'CleuraBase%d' % len(_BASE_FONTS)
+            pdfmetrics.registerFont(ttfonts.TTFont(name, path))
+            _BASE_FONTS[path] = name
+        return _BASE_FONTS[path]
+
+
+@contextlib.contextmanager
+def _invariant(base_font):
+    with _INVARIANT_LOCK:
+        previous = (rl_config.invariant, rl_config.canvas_basefontname,
+                    tables.CellStyle.fontname)
         rl_config.invariant = 1
+        # The canvas reads the first, a table cell the second (bound when
+        # ReportLab was imported); without both Helvetica is referenced.
+        rl_config.canvas_basefontname = base_font
+        tables.CellStyle.fontname = base_font
         try:
             yield
         finally:
-            rl_config.invariant = previous
+            (rl_config.invariant, rl_config.canvas_basefontname,
+             tables.CellStyle.fontname) = previous
 
 
 def _context(invoice, language):
