@@ -30,10 +30,10 @@ from babel import numbers
 from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
-from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase import ttfonts
 from reportlab.platypus import tables
+from reportlab import rl_config
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf import pisa
 
