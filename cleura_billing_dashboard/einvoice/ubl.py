@@ -11,8 +11,10 @@ ElementTree: no dependency beyond the plugin's.
 ``invoice_ubl(document)`` takes the plain dict of ``Invoice.as_document()``
 (amounts of a credit note negative, as stored) plus these optional keys:
 
-* ``project_id``: the buyer reference when the account has no PO
-  reference (see below);
+* ``project_id``: the buyer reference when the account has neither its
+  own reference nor a PO reference (see below);
+* ``buyer['buyer_reference']``: the reference the customer asked to be
+  quoted ("Your reference"), BT-10;
 * ``credits_issue_date``: the issue date of the credited invoice (BT-26);
 * ``seller['peppol_id']``, ``buyer['peppol_id']``: the parties' Peppol
   participant ids, ``scheme:identifier`` (``0007:5566778899``); the
@@ -22,12 +24,14 @@ ElementTree: no dependency beyond the plugin's.
   ``exemption_reason_code``, ``exemption_reason``: the VAT treatment.
   Without them the category follows the rate (``default_vat_category``).
 
-Decisions the rules force:
+Decisions the rules force (``_common`` holds them, shared with ``cii``):
 
 * Peppol R003 requires a buyer reference (BT-10) or an order reference
-  (BT-13). BT-10 is the account's PO reference when it has one (then also
-  sent as BT-13, the order it names), else the project id, else the
-  invoice number: the project is what a buyer routes cloud invoices by.
+  (BT-13). BT-10 is the buyer's own reference ("Your reference",
+  ``buyer['buyer_reference']``) when the account has one, else its PO
+  reference, else the project id, else the invoice number: the project is
+  what a buyer routes cloud invoices by. A PO reference is also sent as
+  BT-13, the order it names, whatever BT-10 is.
 * Peppol R010/R020 require an electronic address (BT-34, BT-49) on both
   parties, under a scheme of Peppol's EAS list (which has no e-mail
   scheme). In this order: the party's ``peppol_id``; its organisation
@@ -50,10 +54,9 @@ Decisions the rules force:
   GiB), is sent as C62 ("one") and named in the item's properties.
 """
 
-import decimal
-import re
 from xml.etree import ElementTree as etree
 
+from cleura_billing_dashboard.einvoice import _common
 from cleura_billing_dashboard import money
 
 CUSTOMIZATION_ID = ('urn:cen.eu:en16931:2017#compliant#'
@@ -74,105 +77,23 @@ INVOICE_TYPE_CODE = '380'      # commercial invoice
 CREDIT_NOTE_TYPE_CODE = '381'  # credit note
 CREDIT_TRANSFER = '30'         # UNCL 4461
 
-#: Our usage units (case-insensitive) -> UN/ECE Rec 20 unit codes.
-UNIT_CODES = {
-    'h': 'HUR', 'hour': 'HUR', 'hours': 'HUR',
-    'min': 'MIN', 's': 'SEC',
-    'day': 'DAY', 'days': 'DAY',
-    'month': 'MON', 'months': 'MON', 'mo': 'MON',
-    'pcs': 'H87', 'pc': 'H87', 'piece': 'H87', 'pieces': 'H87',
-    'mb': '4L', 'gb': 'E34', 'tb': 'E35',
-    'ea': 'C62', 'each': 'C62', 'unit': 'C62', 'units': 'C62',
-    # Rec 20 has no gigabyte-month, gigabyte-hour or gibibyte: "one" of
-    # the unit the line names (AdditionalItemProperty "Unit").
-    'gb-month': 'C62', 'gb-h': 'C62', 'gib': 'C62',
-}
-DEFAULT_UNIT_CODE = 'C62'
+# The shared tables and rules, under the names callers know from here.
+UNIT_CODES = _common.UNIT_CODES
+DEFAULT_UNIT_CODE = _common.DEFAULT_UNIT_CODE
+ORG_NUMBER_SCHEMES = _common.ORG_NUMBER_SCHEMES
+VAT_SCHEMES = _common.VAT_SCHEMES
+UNKNOWN_BUYER_ENDPOINT = _common.UNKNOWN_BUYER_ENDPOINT
+EXEMPTION_REASONS = _common.EXEMPTION_REASONS
+default_vat_category = _common.default_vat_category
+unit_code = _common.unit_code
 
-#: Country -> Peppol EAS scheme of its organisation numbers.
-ORG_NUMBER_SCHEMES = {'SE': '0007', 'NO': '0192', 'DK': '0184'}
-
-#: Country -> Peppol EAS scheme of its VAT numbers (the "XX:VAT" schemes).
-VAT_SCHEMES = {
-    'HU': '9910', 'AT': '9914', 'ES': '9920', 'AD': '9922', 'AL': '9923',
-    'BA': '9924', 'BE': '9925', 'BG': '9926', 'CH': '9927', 'CY': '9928',
-    'CZ': '9929', 'DE': '9930', 'EE': '9931', 'GB': '9932', 'GR': '9933',
-    'HR': '9934', 'IE': '9935', 'LI': '9936', 'LT': '9937', 'LU': '9938',
-    'LV': '9939', 'MC': '9940', 'ME': '9941', 'MK': '9942', 'MT': '9943',
-    'NL': '9944', 'PL': '9945', 'PT': '9946', 'RO': '9947', 'RS': '9948',
-    'SI': '9949', 'SK': '9950', 'SM': '9951', 'TR': '9952', 'VA': '9953',
-    'FR': '9957',
-}
-#: The buyer's electronic address when it has no identifier (module doc).
-UNKNOWN_BUYER_ENDPOINT = ('0007', '0000000000')
-
-#: VAT category (UNCL 5305) -> default (VATEX code, text) where the rules
-#: require an exemption reason (BR-E-10, BR-AE-10, BR-G-10, BR-IC-10,
-#: BR-O-10). The VAT treatment may pass its own.
-EXEMPTION_REASONS = {
-    'E': ('', 'Exempt from VAT'),
-    'AE': ('VATEX-EU-AE', 'Reverse charge'),
-    'K': ('VATEX-EU-IC', 'Intra-Community supply'),
-    'G': ('VATEX-EU-G', 'Export outside the EU'),
-    'O': ('VATEX-EU-O', 'Not subject to VAT'),
-}
-
-
-def default_vat_category(rate):
-    """The VAT category of a rate without a VAT treatment decision.
-
-    ``S`` (standard) above 0 %, ``Z`` (zero rated) at 0 %.
-    """
-    return 'S' if decimal.Decimal(rate) > 0 else 'Z'
-
-
-def unit_code(unit):
-    """The Rec 20 code of one of our units (``C62`` when unknown)."""
-    return UNIT_CODES.get((unit or '').strip().lower(), DEFAULT_UNIT_CODE)
+_text = _common.text
+_compact = _common.compact
 
 
 def invoice_ubl(document):
     """``document`` (see the module doc) as Peppol BIS 3.0 UBL bytes."""
     return _Writer(document).write()
-
-
-# Characters XML 1.0 cannot carry; the account and usage checks keep them
-# out, this keeps one that slipped through from breaking the document.
-_NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
-
-
-def _text(value):
-    return '' if value is None else _NOT_XML.sub('', str(value)).strip()
-
-
-def _compact(number):
-    return ''.join(c for c in _text(number) if c.isalnum()).upper()
-
-
-def _split_peppol_id(value):
-    scheme, sep, identifier = _text(value).partition(':')
-    if sep and scheme and identifier:
-        return scheme, identifier
-    return None
-
-
-def _vat_number_scheme(party):
-    country = _text(party.get('country')).upper()
-    scheme = VAT_SCHEMES.get(country)
-    number = _compact(party.get('vat_number'))
-    if country == 'GR' and number.startswith('EL'):
-        number = number[2:]   # GR-R-010: the TIN, without its prefix
-    if scheme and number:
-        return scheme, number
-    return None
-
-
-def _org_number_scheme(party):
-    scheme = ORG_NUMBER_SCHEMES.get(_text(party.get('country')).upper())
-    number = _compact(party.get('org_number'))
-    if scheme and number.isdigit():
-        return scheme, number
-    return None
 
 
 class _Writer(object):
@@ -183,13 +104,7 @@ class _Writer(object):
         self.currency = document['currency']
         # A credit note is stored negative and written positive.
         self.sign = -1 if self.credit_note else 1
-        self.seller = dict(document.get('seller') or {})
-        self.buyer = dict(document.get('buyer') or {})
-        if not _text(self.buyer.get('country')):
-            self.buyer['country'] = _text(self.seller.get('country'))
-        if not _text(self.buyer.get('name')):
-            self.buyer['name'] = (_text(document.get('project_id')) or
-                                  document['number'])
+        self.seller, self.buyer = _common.parties(document)
 
     # -- helpers
 
@@ -207,16 +122,10 @@ class _Writer(object):
             self.el(parent, name, text)
 
     def amount(self, parent, name, value):
-        value = money.quantize(self.sign * money.to_decimal(value),
-                               self.currency)
+        value = _common.amount(value, self.sign, self.currency)
         return self.el(parent, name, '%s' % value, currencyID=self.currency)
 
-    @staticmethod
-    def number(value):
-        value = money.to_decimal(value)
-        if value == value.to_integral_value():
-            return str(value.quantize(decimal.Decimal(1)))
-        return '{:f}'.format(value.normalize())
+    number = staticmethod(_common.number)
 
     # -- document
 
@@ -242,8 +151,7 @@ class _Writer(object):
         self.el(root, 'cbc:DocumentCurrencyCode', self.currency)
         po_reference = _text(self.buyer.get('po_reference'))
         self.el(root, 'cbc:BuyerReference',
-                po_reference or _text(doc.get('project_id')) or
-                doc['number'])
+                _common.buyer_reference(doc, self.buyer))
         period = self.el(root, 'cac:InvoicePeriod')
         self.el(period, 'cbc:StartDate', doc['period_start'].isoformat())
         self.el(period, 'cbc:EndDate', doc['period_end'].isoformat())
@@ -269,19 +177,9 @@ class _Writer(object):
             self.line(root, position, line)
         return etree.tostring(root, encoding='UTF-8', xml_declaration=True)
 
-    def endpoint(self, party, seller):
-        found = (_split_peppol_id(party.get('peppol_id')) or
-                 _org_number_scheme(party) or _vat_number_scheme(party))
-        if found:
-            return found
-        if seller:
-            raise ValueError('the seller has no electronic address: set '
-                             '[seller] peppol_id or org_number')
-        return UNKNOWN_BUYER_ENDPOINT
-
     def party(self, parent, data, seller):
         party = self.el(parent, 'cac:Party')
-        scheme, identifier = self.endpoint(data, seller)
+        scheme, identifier = _common.endpoint(data, seller)
         self.el(party, 'cbc:EndpointID', identifier, schemeID=scheme)
         address = self.el(party, 'cac:PostalAddress')
         self.opt(address, 'cbc:StreetName', data.get('address'))
@@ -296,7 +194,7 @@ class _Writer(object):
             self.el(self.el(scheme_el, 'cac:TaxScheme'), 'cbc:ID', 'VAT')
         legal = self.el(party, 'cac:PartyLegalEntity')
         self.el(legal, 'cbc:RegistrationName', _text(data.get('name')))
-        org = _org_number_scheme(data)
+        org = _common.org_number_scheme(data)
         if org:
             self.el(legal, 'cbc:CompanyID', org[1], schemeID=org[0])
         else:
@@ -307,14 +205,8 @@ class _Writer(object):
 
     def payment(self, root):
         reference = _text(self.doc.get('payment_reference'))
-        accounts = []
-        if _text(self.seller.get('iban')):
-            accounts.append((_compact(self.seller['iban']),
-                             _compact(self.seller.get('bic'))))
-        if _text(self.seller.get('bankgiro')):
-            accounts.append((_compact(self.seller['bankgiro']),
-                             'SE:BANKGIRO'))
-        for account, branch in accounts:
+        for account, iban, bic in _common.payment_accounts(self.seller):
+            branch = bic if iban else 'SE:BANKGIRO'
             means = self.el(root, 'cac:PaymentMeans')
             self.el(means, 'cbc:PaymentMeansCode', CREDIT_TRANSFER)
             if reference:
@@ -324,10 +216,8 @@ class _Writer(object):
             if branch:
                 self.el(self.el(financial, 'cac:FinancialInstitutionBranch'),
                         'cbc:ID', branch)
-        terms = 'Due %s.' % self.doc['due_date'].isoformat()
-        if reference:
-            terms += ' Payment reference (OCR): %s.' % reference
-        self.el(self.el(root, 'cac:PaymentTerms'), 'cbc:Note', terms)
+        self.el(self.el(root, 'cac:PaymentTerms'), 'cbc:Note',
+                _common.payment_terms(self.doc))
 
     def tax_category(self, parent, name, category, rate, code='',
                      reason='', reasons=True):
@@ -335,10 +225,8 @@ class _Writer(object):
         self.el(node, 'cbc:ID', category)
         if category != 'O':
             self.el(node, 'cbc:Percent', self.number(rate))
-        if reasons and category in EXEMPTION_REASONS:
-            default_code, default_reason = EXEMPTION_REASONS[category]
-            code = code or default_code
-            reason = reason or (default_reason if not code else '')
+        if reasons:
+            code, reason = _common.exemption(category, code, reason)
             self.opt(node, 'cbc:TaxExemptionReasonCode', code)
             self.opt(node, 'cbc:TaxExemptionReason', reason)
         self.el(self.el(node, 'cac:TaxScheme'), 'cbc:ID', 'VAT')

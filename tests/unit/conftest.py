@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.utils import translation
 import pytest
@@ -12,3 +14,18 @@ def _default_language():
     """
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope='session')
+def validator():
+    """The shared e-invoice validator (``tests/einvoice``), one per session.
+
+    One SaxonC processor per process; each stylesheet and schema is
+    compiled on first use and kept.
+    """
+    validate = pytest.importorskip('tests.einvoice.validate')
+    started = time.monotonic()
+    checker = validate.Validator()
+    print('e-invoice validator started in %.2f s'
+          % (time.monotonic() - started))
+    return checker
