@@ -20,10 +20,10 @@ with pypdf in a second pass:
 * It writes no output intent, which PDF/A requires for colour: an sRGB
   one, with the profile in ``sRGB.icc`` (``tools/srgb_icc.py``).
 * Its XMP names "pypdf" as producer and has no keywords, while the
-  document information keeps ReportLab's producer and gets keywords; PDF/A
-  wants the two to agree: the XMP is written again with the producer, and
-  the keywords are dropped. The XMP is left uncompressed, as PDF/A
-  validators read it.
+  document information keeps ReportLab's producer and gets keywords (and
+  has ReportLab's ``/Trapped``); PDF/A wants the two to agree: the XMP is
+  written again with the producer, and keywords and ``/Trapped`` are
+  dropped. The XMP is left uncompressed, as PDF/A validators read it.
 * The header is ReportLab's ``%PDF-1.3``; PDF/A-3 is PDF 1.7. The XMP
   descriptions get the ``rdf:about=""`` XMP requires.
 * The file identifier (``/ID``) is ReportLab's invariant one; it is set
@@ -105,7 +105,8 @@ def _pdfa(data, issued, metadata, identifier):
                                        datetime.timezone.utc)
     pdf_date = moment.strftime("D:%Y%m%d%H%M%S+00'00'")
     info = writer._info.get_object()
-    for key in ('/Keywords',):
+    # Entries the XMP does not carry, which PDF/A wants equal in both.
+    for key in ('/Keywords', '/Trapped'):
         info.pop(key, None)
     info[generic.NameObject('/CreationDate')] = generic.TextStringObject(
         pdf_date)

@@ -181,7 +181,7 @@ def test_pdfa_3b_and_factur_x_metadata(db):
         'Test Cloud AB')
     assert info['/Producer'] == xmp_text(xmp, 'pdf:Producer')
     assert info['/Creator'] == xmp_text(xmp, 'xmp:CreatorTool')
-    assert '/Keywords' not in info
+    assert '/Keywords' not in info and '/Trapped' not in info
     # An sRGB output intent with its ICC profile.
     intent, = [item.get_object() for item in root['/OutputIntents']]
     assert intent['/S'] == '/GTS_PDFA1'
