@@ -16,7 +16,9 @@ check digits of the country's registers where python-stdnum knows them
 valid EU VAT number of the customer's country (or the country's own VAT
 number format outside the EU); postal codes follow the country's format
 where it is known, read with full-width characters and the digits of
-other scripts as their ASCII ones (``１１１５７`` is stored ``111 57``).
+other scripts as their ASCII ones (``１１１５７`` is stored ``111 57``);
+the Peppol ID is a ``scheme:identifier`` of Peppol's EAS list, the
+identifier checked for the schemes ``peppol`` knows, stored compact.
 """
 
 import functools
@@ -32,6 +34,7 @@ from stdnum import util as stdnum_util
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.account import errors
+from cleura_billing_dashboard.account import peppol
 
 MAX_LENGTH = {
     'name': 200,
@@ -42,6 +45,9 @@ MAX_LENGTH = {
     'city': 100,
     'country': 2,
     'po_reference': 64,
+    'buyer_reference': 64,
+    # scheme, colon and Peppol's 50 characters of identifier.
+    'peppol_id': 64,
 }
 REQUIRED = ('name', 'address', 'postal_code', 'city', 'country')
 
@@ -212,6 +218,11 @@ def validate_customer(data):
                                                country, errors_)
         clean['vat_number'] = _clean_vat_number(clean['vat_number'],
                                                 country, errors_)
+    if clean['peppol_id'] and 'peppol_id' not in errors_:
+        try:
+            clean['peppol_id'] = peppol.clean_peppol_id(clean['peppol_id'])
+        except peppol.PeppolIdError as e:
+            errors_['peppol_id'] = e.message
     clean['billing_address'] = _clean_billing_address(
         data.get('billing_address'), errors_)
     if errors_:

@@ -10,6 +10,7 @@ object::
       "updated_by": "<keystone user id>",
       "customer": {"name", "org_number", "vat_number", "address",
                    "postal_code", "city", "country", "po_reference",
+                   "buyer_reference", "peppol_id",
                    "billing_address": null or {"address", "postal_code",
                                                "city", "country"}},
       "contacts": [{"id", "email", "name", "roles": ["billing", ...],
@@ -19,7 +20,8 @@ object::
                                              "sent_at"}}],
       "phones": [{"id", "number", "label"}],
       "settings": {"delivery": "attachment" | "link",
-                   "language": "en" | "sv"},
+                   "language": "en" | "sv",
+                   "einvoice": false},
       "verification_log": {"sent": [{"address", "at"}],
                            "failed": [{"address", "at"}]}
     }
@@ -31,6 +33,12 @@ in the last hour, by address, so limits hold across codes, edits and
 deletions (see ``verification``): ``address`` is a keyed HMAC of the
 address, never the address itself, and ``at`` an ISO 8601 time. Documents
 written before it existed load with an empty log.
+
+``buyer_reference`` is the buyer's own reference (EN 16931 BT-10),
+``peppol_id`` its Peppol participant id, ``scheme:identifier`` (see
+``peppol``); ``settings.einvoice`` whether the invoice mail carries the
+e-invoice (XML). Documents written before they existed load with '' and
+false.
 
 What a caller may rely on: ``load()`` always returns a complete document of
 the current schema (missing parts filled with defaults) or raises
@@ -61,7 +69,8 @@ DELIVERIES = (DELIVERY_ATTACHMENT, DELIVERY_LINK)
 LANGUAGES = ('en', 'sv')
 
 CUSTOMER_FIELDS = ('name', 'org_number', 'vat_number', 'address',
-                   'postal_code', 'city', 'country', 'po_reference')
+                   'postal_code', 'city', 'country', 'po_reference',
+                   'buyer_reference', 'peppol_id')
 ADDRESS_FIELDS = ('address', 'postal_code', 'city', 'country')
 
 # Line breaks and control characters (Unicode Cc, Zl, Zp): stored text is
@@ -127,7 +136,8 @@ def new_document():
                          billing_address=None),
         'contacts': [],
         'phones': [],
-        'settings': {'delivery': DELIVERY_ATTACHMENT, 'language': 'en'},
+        'settings': {'delivery': DELIVERY_ATTACHMENT, 'language': 'en',
+                     'einvoice': False},
         'verification_log': {'sent': [], 'failed': []},
     }
 
@@ -204,6 +214,7 @@ def load(value):
             doc['settings']['delivery'] = settings['delivery']
         if settings.get('language') in LANGUAGES:
             doc['settings']['language'] = settings['language']
+        doc['settings']['einvoice'] = settings.get('einvoice') is True
     log = value.get('verification_log')
     if isinstance(log, dict):
         for kind in LOG_KINDS:

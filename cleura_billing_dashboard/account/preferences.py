@@ -1,4 +1,8 @@
-"""Invoice delivery (PDF attached or a link) and invoice language."""
+"""Invoice delivery (PDF attached or a link), invoice language, e-invoice.
+
+``einvoice``: whether the invoice mail carries the e-invoice (Peppol BIS
+Billing 3.0 UBL, XML) too, whatever the delivery.
+"""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -15,8 +19,11 @@ LANGUAGE_LABELS = {
 }
 
 
-def update_preferences(doc, delivery, language):
-    """Store delivery and language in ``doc``; returns the settings."""
+def update_preferences(doc, delivery, language, einvoice=False):
+    """Store delivery, language and ``einvoice`` (a bool) in ``doc``.
+
+    Returns the settings.
+    """
     problems = {}
     if delivery not in document.DELIVERIES:
         problems['delivery'] = _('Choose how invoices are delivered.')
@@ -24,5 +31,6 @@ def update_preferences(doc, delivery, language):
         problems['language'] = _('Choose English or Swedish.')
     if problems:
         raise errors.InvalidFields(problems)
-    doc['settings'] = {'delivery': delivery, 'language': language}
+    doc['settings'] = {'delivery': delivery, 'language': language,
+                       'einvoice': einvoice is True}
     return doc['settings']

@@ -246,6 +246,10 @@ class AccountReader(object):
         return (self.account(project_id)['settings']['delivery'] ==
                 document.DELIVERY_LINK)
 
+    def wants_einvoice(self, project_id):
+        """Whether the project's invoice mail carries the e-invoice (XML)."""
+        return self.account(project_id)['settings']['einvoice']
+
 
 def account_reader():
     """An ``AccountReader``, or None without service credentials."""

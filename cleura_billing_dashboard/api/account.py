@@ -296,11 +296,13 @@ def customer_update(request, revision, data):
                           lambda doc: customer.update_customer(doc, data))
 
 
-def preferences_update(request, revision, delivery, language):
-    """Save invoice delivery and language."""
+def preferences_update(request, revision, delivery, language,
+                       einvoice=False):
+    """Save invoice delivery, language and whether to attach the e-invoice."""
     return account_update(
         request, revision,
-        lambda doc: preferences.update_preferences(doc, delivery, language))
+        lambda doc: preferences.update_preferences(doc, delivery, language,
+                                                   einvoice))
 
 
 def _code_secret():

@@ -41,5 +41,6 @@ class CsrfTests(fakes.FakeKeystoneMixin, test.TestCase):
         res = self.browser.post(url, dict(fields, delivery='link',
                                           language='sv'))
         self.assertEqual(302, res.status_code)
-        self.assertEqual({'delivery': 'link', 'language': 'sv'},
+        self.assertEqual({'delivery': 'link', 'language': 'sv',
+                          'einvoice': False},
                          self.stored()['settings'])

@@ -143,7 +143,8 @@ def test_a_project_without_the_attribute_gets_the_default_document():
     assert doc['schema_version'] == document.SCHEMA_VERSION
     assert doc['revision'] == 0
     assert doc['contacts'] == [] and doc['phones'] == []
-    assert doc['settings'] == {'delivery': 'attachment', 'language': 'en'}
+    assert doc['settings'] == {'delivery': 'attachment', 'language': 'en',
+                               'einvoice': False}
     assert not document.is_saved(doc)
 
 

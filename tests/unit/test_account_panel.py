@@ -150,7 +150,8 @@ class PaneTests(AccountPaneTestCase):
             'account_form': 'settings', 'revision': 0, 'delivery': 'link',
             'language': 'sv'})
         self.assertEqual(302, res.status_code)
-        self.assertEqual({'delivery': 'link', 'language': 'sv'},
+        self.assertEqual({'delivery': 'link', 'language': 'sv',
+                          'einvoice': False},
                          self.stored()['settings'])
 
     def test_a_corrupt_document_shows_a_message_not_a_500(self):
@@ -158,6 +159,55 @@ class PaneTests(AccountPaneTestCase):
         res = self.client.get(INDEX_URL)
         self.assertEqual(200, res.status_code)
         self.assertContains(res, 'cannot be read')
+
+
+class EinvoiceFieldTests(AccountPaneTestCase):
+    """Peppol ID, Your reference and the e-invoice setting (issue 10)."""
+
+    def test_peppol_id_and_reference_round_trip(self):
+        res = self.client.post(CUSTOMER_URL, dict(
+            CUSTOMER, revision=0, peppol_id=' 0007:556677-8899',
+            buyer_reference='Cost centre 17'))
+        self.assertRedirectsNoFollow(res, CUSTOMER_URL)
+        saved = self.stored()['customer']
+        self.assertEqual(('0007:5566778899', 'Cost centre 17', 'PO-1'),
+                         (saved['peppol_id'], saved['buyer_reference'],
+                          saved['po_reference']))
+        page = self.client.get(CUSTOMER_URL)
+        self.assertContains(page, 'value="0007:5566778899"')
+        self.assertContains(page, 'value="Cost centre 17"')
+        self.assertContains(page, 'Peppol ID')
+        self.assertContains(page, 'Your reference')
+
+    def test_a_bad_peppol_id_shows_on_its_field_and_nothing_is_saved(self):
+        for bad, says in (('0007:5566778898', 'Swedish organisation number'),
+                          ('1234:5566778899', 'Peppol EAS code list'),
+                          ('5566778899', 'scheme:identifier')):
+            res = self.client.post(CUSTOMER_URL, dict(
+                CUSTOMER, revision=0, peppol_id=bad, buyer_reference='R'))
+            self.assertEqual(200, res.status_code)
+            form = res.context['tab_group'].bound_forms['customer']
+            self.assertEqual({'peppol_id'}, set(form.errors))
+            self.assertIn(says, form.errors['peppol_id'][0])
+            self.assertIsNone(self.stored())
+
+    def test_the_einvoice_setting_is_saved_and_shown(self):
+        settings_url = INDEX_URL + '?tab=account__settings'
+        res = self.client.post(settings_url, {
+            'account_form': 'settings', 'revision': 0,
+            'delivery': 'attachment', 'language': 'en', 'einvoice': 'on'})
+        self.assertEqual(302, res.status_code)
+        self.assertIs(True, self.stored()['settings']['einvoice'])
+        page = self.client.get(settings_url)
+        self.assertContains(page, 'Attach the e-invoice (XML) to the '
+                                  'invoice mail')
+        self.assertRegex(page.content.decode(),
+                         r'<input[^>]*name="einvoice"[^>]*checked')
+        # Unticked: a browser sends no field at all.
+        self.client.post(settings_url, {
+            'account_form': 'settings', 'revision': 1,
+            'delivery': 'attachment', 'language': 'en'})
+        self.assertIs(False, self.stored()['settings']['einvoice'])
 
 
 class ContactTests(AccountPaneTestCase):
@@ -364,6 +414,16 @@ class ReadOnlyTests(AccountPaneTestCase):
             for write in ('Create new Email', 'customer_form',
                           'emails__revoke_billing__', 'Add Phone'):
                 self.assertNotContains(res, write)
+
+    def test_readers_see_peppol_id_and_reference(self):
+        self.seed(factories.account_document(customer=dict(
+            factories.ACME, peppol_id='0007:5566778899',
+            buyer_reference='<Ref & 17>')))
+        self.as_role('reader')
+        res = self.client.get(CUSTOMER_URL)
+        self.assertNotContains(res, 'customer_form')
+        self.assertContains(res, '0007:5566778899')
+        self.assertContains(res, '&lt;Ref &amp; 17&gt;')
 
     def test_a_member_is_refused_every_write(self):
         self.as_role('member')

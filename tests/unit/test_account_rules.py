@@ -259,11 +259,12 @@ def test_phone_labels_and_duplicates(doc):
 
 def test_settings_accept_only_known_choices(doc):
     assert preferences.update_preferences(doc, 'link', 'sv') == {
-        'delivery': 'link', 'language': 'sv'}
+        'delivery': 'link', 'language': 'sv', 'einvoice': False}
     with pytest.raises(errors.InvalidFields) as caught:
         preferences.update_preferences(doc, 'fax', 'de')
     assert set(caught.value.errors) == {'delivery', 'language'}
-    assert doc['settings'] == {'delivery': 'link', 'language': 'sv'}
+    assert doc['settings'] == {'delivery': 'link', 'language': 'sv',
+                               'einvoice': False}
 
 
 def test_buyer_details_use_the_billing_address_and_language(doc):

@@ -71,6 +71,18 @@ class CustomerForm(AccountForm):
         max_length=MAX_LENGTH['po_reference'],
         help_text=_("Printed on every invoice, if your accounts payable "
                     "needs one."))
+    buyer_reference = forms.CharField(
+        label=_("Your reference"), required=False,
+        max_length=MAX_LENGTH['buyer_reference'],
+        help_text=_("Your own reference for invoices to you, e.g. a cost "
+                    "centre or a person: printed on invoices and sent in "
+                    "e-invoices."))
+    peppol_id = forms.CharField(
+        label=_("Peppol ID"), required=False,
+        max_length=MAX_LENGTH['peppol_id'],
+        help_text=_("To receive e-invoices through Peppol: scheme and "
+                    "identifier, e.g. 0007:5566778899 for a Swedish "
+                    "organisation number."))
     billing_address = forms.CharField(
         label=_("Billing address"), required=False,
         max_length=MAX_LENGTH['address'],
@@ -125,6 +137,12 @@ class PreferencesForm(AccountForm):
         label=_("Invoice language"),
         choices=account_api.LANGUAGE_CHOICES,
         help_text=_("The language of invoices and invoice mail."))
+    einvoice = forms.BooleanField(
+        label=_("Attach the e-invoice (XML) to the invoice mail"),
+        required=False,
+        help_text=_("An EN 16931 e-invoice (Peppol BIS Billing 3.0) that "
+                    "accounting systems read, sent with the PDF or the "
+                    "link."))
 
     @classmethod
     def initial_from(cls, account):
@@ -132,7 +150,8 @@ class PreferencesForm(AccountForm):
 
     def handle(self, request, data):
         saved = self.save(lambda: account_api.preferences_update(
-            request, data['revision'], data['delivery'], data['language']))
+            request, data['revision'], data['delivery'], data['language'],
+            data.get('einvoice') is True))
         if saved:
             messages.success(request, _('Settings saved.'))
         return saved
