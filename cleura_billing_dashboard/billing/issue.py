@@ -50,7 +50,8 @@ SELLER_FIELDS = ('name', 'address', 'postal_code', 'city', 'country',
                  'org_number', 'vat_number', 'email', 'bankgiro', 'iban',
                  'bic')
 BUYER_FIELDS = ('name', 'org_number', 'vat_number', 'address', 'postal_code',
-                'city', 'country', 'po_reference')
+                'city', 'country', 'po_reference', 'buyer_reference',
+                'peppol_id')
 
 
 @dataclasses.dataclass

@@ -7,7 +7,7 @@ The invoice dict (money is ``Decimal``, dates are ``datetime.date``)::
     seller: {name, address, postal_code, city, country, org_number,
              vat_number, email, bankgiro, iban, bic},
     buyer: {name, org_number, vat_number, address, postal_code, city,
-            country, po_reference},
+            country, po_reference, buyer_reference (optional)},
     lines: [{product, description, region, quantity, unit, unit_price,
              vat_rate (percent), net_amount, vat_category (optional)}],
     net_total, vat_breakdown: [{rate, base, amount} (+ optional category,

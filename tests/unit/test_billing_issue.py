@@ -68,7 +68,8 @@ def test_dates_seller_buyer_and_reference(issued):
     assert invoice.buyer == {'name': 'proj-a', 'org_number': '',
                              'vat_number': '', 'address': '',
                              'postal_code': '', 'city': '', 'country': '',
-                             'po_reference': ''}
+                             'po_reference': '', 'buyer_reference': '',
+                             'peppol_id': ''}
     assert invoice.payment_reference.startswith('2026000001')
     assert ocr.is_valid_ocr(invoice.payment_reference)
 

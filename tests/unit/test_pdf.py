@@ -129,6 +129,27 @@ def test_the_invoice_says_what_it_bills_and_how_to_pay():
     assert 'PO-42' in text
 
 
+def test_your_reference_is_printed_next_to_the_po_reference():
+    invoice = make_invoice()
+    invoice['buyer'].update(buyer_reference='Cost centre <17> & Co')
+
+    text = pdf_text(render_invoice_pdf(invoice))
+
+    assert 'Your reference: Cost centre <17> & Co' in text
+    assert 'Purchase order reference: PO-42' in text
+    assert text.index('Your reference') < text.index('Purchase order')
+
+
+def test_an_invoice_issued_before_your_reference_renders_as_before():
+    invoice = make_invoice()
+    invoice['buyer'].pop('buyer_reference', None)
+
+    text = pdf_text(render_invoice_pdf(invoice))
+
+    assert 'Your reference' not in text
+    assert 'Purchase order reference: PO-42' in text
+
+
 def test_a_unit_price_is_not_rounded_to_the_currency():
     invoice = make_invoice()
     invoice['lines'][0]['unit_price'] = Decimal('0.0123')
@@ -243,4 +264,5 @@ def test_empty_buyer_fields_leave_no_empty_labels():
     text = pdf_text(render_invoice_pdf(invoice))
 
     assert 'Your reference' not in text
+    assert 'Purchase order reference' not in text
     assert text.count('VAT no.') == 2  # the seller's, in the block and footer
