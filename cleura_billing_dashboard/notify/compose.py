@@ -1,7 +1,10 @@
-"""The mails themselves: subject, body and attachment, in a language.
+"""The mails themselves: subject, body and attachments, in a language.
 
 Texts are Django translations rendered under ``translation.override``, so
 each mail is in its recipient project's language whatever the process's.
+An invoice mail with an e-invoice carries it as ``application/xml`` next
+to the PDF, or as its only attachment when it is a link mail, and its body
+says so.
 """
 
 import datetime
@@ -76,6 +79,10 @@ def invoice_message(mail, address, connection=None):
                                   'the dashboard first):'), '%(link)s']
         else:
             lines += ['', gettext('The invoice is attached as a PDF.')]
+        if mail.einvoice:
+            lines += ['', gettext('The e-invoice (EN 16931, Peppol BIS '
+                                  'Billing 3.0) is attached as XML, for '
+                                  'your accounting system.')]
         lines += ['', gettext('Total: %(total)s'),
                   gettext('Invoice date: %(issue_date)s')]
         if not credit_note:
@@ -84,8 +91,12 @@ def invoice_message(mail, address, connection=None):
                               'is a Billing contact of the project. Choose '
                               'who receives invoices under Account '
                               'settings.')]
-    return _message(mail, address, connection, language, subject, lines,
-                    facts, attach=mail.delivery == InvoiceMail.ATTACHMENT)
+    message = _message(mail, address, connection, language, subject, lines,
+                       facts, attach=mail.delivery == InvoiceMail.ATTACHMENT)
+    if mail.einvoice:
+        message.attach(mail.einvoice_filename or '%s.xml' % mail.number,
+                       bytes(mail.einvoice), 'application/xml')
+    return message
 
 
 def reminder_message(mail, address, connection=None):

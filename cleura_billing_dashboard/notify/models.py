@@ -39,6 +39,10 @@ class InvoiceMail(models.Model):
     pdf = models.BinaryField(null=True, blank=True)
     filename = models.CharField(max_length=128, blank=True)
     link = models.URLField(max_length=500, blank=True)
+    # The e-invoice (UBL XML) attached next to the PDF, when the project
+    # asked for it; rows queued before it existed have none.
+    einvoice = models.BinaryField(null=True, blank=True)
+    einvoice_filename = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -6,7 +6,8 @@ from cleura_billing_dashboard.notify.models import Recipient
 
 def queue_invoice_mail(*, number, project_id, recipients, language='en',
                        delivery=InvoiceMail.ATTACHMENT, pdf=None,
-                       filename='', link='', summary=None):
+                       filename='', link='', summary=None, einvoice=None,
+                       einvoice_filename=''):
     """Queue invoice ``number``'s mail to each address in ``recipients``.
 
     Call it inside the transaction that stores the invoice: the rows are
@@ -14,6 +15,11 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
     mail states (``type``, ``total``, ``currency``, ``issue_date``,
     ``due_date``, ``seller``, ``buyer``; strings). ``delivery='link'``
     mails ``link``; without a link the PDF is attached instead.
+    ``einvoice`` (bytes, the UBL XML) is attached too when given, named
+    ``einvoice_filename`` (default ``<number>.xml``), whatever the
+    delivery: a link mail then carries the XML as its only attachment, as
+    the accounting system that reads it cannot follow a link behind a
+    login.
 
     Queuing again is harmless: an address already queued for ``number``
     (compared without regard to case) is not queued twice. Returns the
@@ -34,6 +40,9 @@ def queue_invoice_mail(*, number, project_id, recipients, language='en',
             'pdf': pdf if delivery == InvoiceMail.ATTACHMENT else None,
             'filename': filename or '%s.pdf' % number,
             'link': link if delivery == InvoiceMail.LINK else '',
+            'einvoice': einvoice or None,
+            'einvoice_filename': (einvoice_filename or '%s.xml' % number
+                                  if einvoice else ''),
         })
     queued = {address.casefold()
               for address in mail.recipients.values_list('address',

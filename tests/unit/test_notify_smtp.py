@@ -57,6 +57,23 @@ def test_the_invoice_arrives_with_its_pdf(smtp):
     assert number in text
 
 
+def test_the_einvoice_arrives_next_to_the_pdf(smtp):
+    number, pdf = invoice_pdf()
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="urn:'
+           'oasis:names:specification:ubl:schema:xsd:Invoice-2"><cbc:ID '
+           'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
+           'CommonBasicComponents-2">%s</cbc:ID><!-- Å --></Invoice>'
+           % number).encode('utf-8')
+    outbox_tests.queue(number=number, pdf=pdf, einvoice=xml,
+                       einvoice_filename=number + '.xml')
+    notify.send_pending()
+    [received] = smtp.wait_for('ann@example.com')
+    assert received.attachments() == [
+        (number + '.pdf', 'application/pdf', pdf),
+        (number + '.xml', 'application/xml', xml)]
+    assert 'e-invoice' in received.text
+
+
 def test_smtp_down_then_up_the_mail_arrives_once(smtp):
     outbox_tests.queue()
     smtp.stop()
