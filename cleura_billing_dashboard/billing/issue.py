@@ -164,8 +164,9 @@ def issue_usage_file(path, *, period=None, today=None, accounts=None):
 
     ``period`` defaults to the file's, else the month before ``today``
     (the issue date, default the local date). ``accounts`` answers
-    ``buyer_details(project_id)``, ``billing_recipients(project_id)`` and
-    ``wants_link(project_id)``; without it invoices are issued without
+    ``buyer_details(project_id)``, ``billing_recipients(project_id)``,
+    ``wants_link(project_id)`` and ``wants_einvoice(project_id)`` (see
+    ``InvoiceMail``); without it invoices are issued without
     buyer details and not mailed. Returns an ``IssueResult`` with the
     mail's ``sending`` report. Raises ``usage.UsageError`` for a bad
     file (nothing issued), ``ValueError`` for a period other than the
@@ -202,12 +203,38 @@ class InvoiceMail(object):
     Queues each invoice's mail to its project's verified Billing
     addresses (from ``accounts``, as for ``issue_usage_file``) inside the
     invoice's transaction; ``unmailed`` and ``queued`` say what it did.
+
+    The e-invoice attachment goes through one seam, ``einvoice_for``: a
+    callable taking the stored ``Invoice`` (inside its transaction, after
+    its documents are stored) and returning its e-invoice, an object with
+    ``content`` (bytes) and ``filename``, or None. When it is set and
+    ``accounts.wants_einvoice(project_id)`` is true, the mail carries that
+    XML. It is None (nothing attached, ``wants_einvoice`` not asked) until
+    the stored UBL exists; then set it on the class,
+    ``einvoice_for = staticmethod(einvoices.ubl_for)``, or pass it in.
     """
 
-    def __init__(self, accounts):
+    einvoice_for = None
+
+    def __init__(self, accounts, einvoice_for=None):
         self.accounts = accounts
+        if einvoice_for is not None:
+            self.einvoice_for = einvoice_for
         self.unmailed = []
         self.queued = 0
+
+    def _einvoice(self, invoice):
+        """``(content, filename)`` to attach, or ``(None, '')``."""
+        if self.einvoice_for is None or not self.accounts.wants_einvoice(
+                invoice.project_id):
+            return None, ''
+        found = self.einvoice_for(invoice)
+        if found is None or not found.content:
+            LOG.warning('Project %s wants the e-invoice but invoice %s has '
+                        'none: mailed without it', invoice.project_id,
+                        invoice.number)
+            return None, ''
+        return bytes(found.content), found.filename or ''
 
     def notify(self, invoice):
         recipients = self.accounts.billing_recipients(invoice.project_id)
@@ -218,6 +245,7 @@ class InvoiceMail(object):
             self.unmailed.append((invoice.number, invoice.project_id))
             return
         link = self.accounts.wants_link(invoice.project_id)
+        einvoice, einvoice_filename = self._einvoice(invoice)
         self.queued += notify_mail.queue_invoice_mail(
             number=invoice.number,
             project_id=invoice.project_id,
@@ -227,6 +255,8 @@ class InvoiceMail(object):
             pdf=bytes(invoice.pdf),
             filename=invoice.filename,
             link=invoice_link(invoice.number) if link else '',
+            einvoice=einvoice,
+            einvoice_filename=einvoice_filename,
             summary={
                 'type': invoice.type,
                 'total': str(invoice.total),

@@ -242,6 +242,9 @@ def test_the_run_reports_the_refused_projects(db, tmp_path, monkeypatch):
         def wants_link(self, project_id):
             return False
 
+        def wants_einvoice(self, project_id):
+            return False
+
     path = factories.usage_file(tmp_path, factories.usage(
         {'proj-a': [factories.line()], 'proj-b': [factories.line()]},
         period='2026-10'))
