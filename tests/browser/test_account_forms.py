@@ -117,10 +117,76 @@ def test_settings_are_saved_by_their_form(real_lab, as_user):
 
     wait_for_message(alice, 'Settings saved.')
     assert stored(real_lab, 'acme')['settings'] == {'delivery': 'link',
-                                                    'language': 'sv'}
+                                                    'language': 'sv',
+                                                    'einvoice': False}
     form = wait_for(alice, (By.ID, 'settings_form'))
     assert form.find_element(
         By.CSS_SELECTOR, 'input[name=delivery][value=link]').is_selected()
+
+
+def form_group(form, field_id):
+    return form.find_element(By.ID, field_id).find_element(
+        By.XPATH, './ancestor::div[contains(@class, "form-group")]')
+
+
+def test_peppol_id_and_your_reference_by_hand(real_lab, as_user):
+    before = reset(real_lab, 'acme', acme_account())
+    alice = as_user('alice')
+    open_tab(alice, real_lab.url, 'Customer Info')
+
+    # A wrong check digit: the message on the field, nothing saved.
+    form = wait_for(alice, (By.ID, 'customer_form'))
+    type_into(form, 'peppol_id', '0007:5566778898')
+    type_into(form, 'buyer_reference', 'Not saved')
+    click_and_wait(alice, form.find_element(By.CSS_SELECTOR,
+                                            'button[type=submit]'))
+    form = wait_for(alice, (By.ID, 'customer_form'))
+    field = form_group(form, 'id_peppol_id')
+    assert 'has-error' in field.get_attribute('class')
+    assert ('The identifier is not a valid Swedish organisation number: '
+            'check the digits.') in field.text
+    after = stored(real_lab, 'acme')
+    assert after['revision'] == before['revision']
+    assert (after['customer'].get('peppol_id', ''),
+            after['customer'].get('buyer_reference', '')) == ('', '')
+
+    # A good one, typed as printed: stored compact, with the reference.
+    type_into(form, 'peppol_id', '0007:556677-8899')
+    type_into(form, 'buyer_reference', 'Cost centre 17')
+    click_and_wait(alice, form.find_element(By.CSS_SELECTOR,
+                                            'button[type=submit]'))
+    wait_for_message(alice, 'Customer info saved.')
+
+    alice.refresh()
+    form = wait_for(alice, (By.ID, 'customer_form'))
+    assert form.find_element(By.NAME, 'peppol_id').get_attribute(
+        'value') == '0007:5566778899'
+    assert form.find_element(By.NAME, 'buyer_reference').get_attribute(
+        'value') == 'Cost centre 17'
+    saved = stored(real_lab, 'acme')['customer']
+    assert (saved['peppol_id'], saved['buyer_reference'],
+            saved['name']) == ('0007:5566778899', 'Cost centre 17',
+                               'Acme AB')
+
+
+def test_the_einvoice_setting_is_saved_by_its_checkbox(real_lab, as_user):
+    reset(real_lab, 'acme', acme_account())
+    alice = as_user('alice')
+    open_tab(alice, real_lab.url, 'Settings')
+    form = wait_for(alice, (By.ID, 'settings_form'))
+    box = form.find_element(By.NAME, 'einvoice')
+    assert not box.is_selected()
+    # Horizon's themed checkbox: the label is what a person clicks.
+    form.find_element(By.CSS_SELECTOR, 'label[for=id_einvoice]').click()
+    assert box.is_selected()
+    click_and_wait(alice, form.find_element(By.CSS_SELECTOR,
+                                            'button[type=submit]'))
+
+    wait_for_message(alice, 'Settings saved.')
+    assert stored(real_lab, 'acme')['settings'] == {
+        'delivery': 'attachment', 'language': 'en', 'einvoice': True}
+    form = wait_for(alice, (By.ID, 'settings_form'))
+    assert form.find_element(By.NAME, 'einvoice').is_selected()
 
 
 # The Contact tab's tables and modals.
