@@ -26,6 +26,7 @@ import re
 import unicodedata
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from stdnum.dk import cvr as dk_cvr
 from stdnum import ean
 from stdnum.eu import vat as eu_vat
@@ -69,7 +70,8 @@ REGISTERS = {
     '0184': (dk_cvr, _('Danish CVR number')),
     '0088': (ean, _('GLN (13-digit global location number)')),
 }
-VAT_NUMBER = _('VAT number')
+# In a sentence, not the form's label: lower case in Swedish.
+VAT_NUMBER = pgettext_lazy('kind of identifier', 'VAT number')
 # Peppol's policy for identifiers caps a participant id's value at 50.
 MAX_IDENTIFIER = 50
 PREFIX = 'iso6523-actorid-upis::'
