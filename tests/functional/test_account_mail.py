@@ -7,10 +7,14 @@ operator runs them, on the lab's database and configuration.
 
 import json
 import re
+import types
 
+from django.test.utils import override_settings
 import pytest
 
 from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.account import store as account_store
+from cleura_billing_dashboard.billing import issue
 from tests.functional.test_account_keystone import open_page
 from tests.functional.test_account_keystone import post
 from tests.functional.test_account_keystone import project_id
@@ -94,3 +98,76 @@ def test_invoice_mail_waits_for_a_down_smtp_server_and_arrives_once(
     assert (filename, content_type) == (number + '.pdf', 'application/pdf')
     assert pdf.startswith(b'%PDF')
     assert len(smtp_server.to('ap@globex.example')) == 1
+
+
+def globex_account(address, einvoice):
+    return {
+        'schema_version': 1,
+        'customer': {'name': 'Globex Corporation', 'address': 'Main St 1',
+                     'postal_code': '111 22', 'city': 'Stockholm',
+                     'country': 'SE', 'peppol_id': '0007:5566778899',
+                     'buyer_reference': 'Globex AP 4711'},
+        'contacts': [{'id': 'x1', 'email': address,
+                      'roles': ['billing', 'tech', 'dpo'],
+                      'verified': True}],
+        'settings': {'delivery': 'attachment', 'language': 'en',
+                     'einvoice': einvoice},
+    }
+
+
+def stored_ubl(invoice):
+    """Stands in for ``billing.einvoices.ubl_for`` until it is wired in."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="urn:'
+               'oasis:names:specification:ubl:schema:xsd:Invoice-2"><cbc:ID '
+               'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
+               'CommonBasicComponents-2">%s</cbc:ID></Invoice>'
+               % invoice.number).encode('utf-8')
+    return types.SimpleNamespace(content=content,
+                                 filename='%s.xml' % invoice.number)
+
+
+@pytest.mark.django_db
+def test_the_einvoice_setting_puts_the_xml_in_the_delivered_mail(
+        real_lab, smtp_server, tmp_path, monkeypatch):
+    """The setting read from the real Keystone, mailed by real SMTP.
+
+    Issued in this process (its own database), as ``billing_issue`` does,
+    with the account reader on the lab's Keystone and the stored UBL
+    stubbed through ``InvoiceMail.einvoice_for``.
+    """
+    address = 'xml@globex.example'
+    usage = tmp_path / 'usage.json'
+    usage.write_text(json.dumps({'projects': [{
+        'project_id': project_id(real_lab, 'globex'),
+        'lines': [{'product': 'compute', 'region': 'Sto2', 'quantity': 10,
+                   'unit': 'h', 'unit_price': '10'}]}]}))
+    monkeypatch.setattr(issue.InvoiceMail, 'einvoice_for',
+                        staticmethod(stored_ubl))
+    client = real_lab.keystone.admin_client()
+    with override_settings(
+            EMAIL_BACKEND='django.core.mail.backends.smtp.EmailBackend',
+            EMAIL_HOST='127.0.0.1', EMAIL_PORT=smtp_server.port,
+            EMAIL_TIMEOUT=10):
+        reset(real_lab, 'globex', globex_account(address, True))
+        on = issue.issue_usage_file(
+            str(usage), period='2031-04',
+            accounts=account_store.AccountReader(client=client))
+        reset(real_lab, 'globex', globex_account(address, False))
+        off = issue.issue_usage_file(
+            str(usage), period='2031-05',
+            accounts=account_store.AccountReader(client=client))
+
+    [with_xml] = on.issued
+    assert with_xml.buyer['peppol_id'] == '0007:5566778899'
+    assert with_xml.buyer['buyer_reference'] == 'Globex AP 4711'
+    [first, second] = smtp_server.wait_for(address, count=2)
+    by_number = {mail.subject.split()[1]: mail for mail in (first, second)}
+    attachments = by_number[with_xml.number].attachments()
+    assert [(name, kind) for name, kind, _data in attachments] == [
+        (with_xml.number + '.pdf', 'application/pdf'),
+        (with_xml.number + '.xml', 'application/xml')]
+    assert attachments[1][2] == stored_ubl(with_xml).content
+    assert 'The e-invoice (EN 16931' in by_number[with_xml.number].text
+    [without] = off.issued
+    assert [kind for _name, kind, _data in
+            by_number[without.number].attachments()] == ['application/pdf']
