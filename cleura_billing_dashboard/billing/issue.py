@@ -5,8 +5,14 @@ operator's run: it reads the usage, asks an injected account reader (see
 ``account.store.AccountReader``) for each project's buyer details and
 Billing recipients, issues, and sends the mail it queued. For each
 project, in one transaction: take the next number, build the lines and
-totals, render the PDF, store invoice, lines and PDF, and queue its mail.
-Either all of that is committed or none of it, number included.
+totals, render the PDF and make the e-invoice (Peppol BIS 3.0 UBL), store
+invoice, lines, PDF and e-invoice, and queue its mail. Either all of that
+is committed or none of it, number included.
+
+An invoice whose e-invoice cannot be made (a seller without an electronic
+address: ``[seller] peppol_id``, org_number or vat_number) is not issued
+and the run stops with ``einvoices.EInvoiceError``: the seller is the
+same for every project, so the rest would fail alike.
 
 A project gets one invoice per period: running a period again issues
 nothing new for the projects already invoiced and reports them as skipped.
@@ -32,6 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 
+from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
 from cleura_billing_dashboard.billing import numbering
@@ -48,7 +55,7 @@ LOG = logging.getLogger(__name__)
 
 SELLER_FIELDS = ('name', 'address', 'postal_code', 'city', 'country',
                  'org_number', 'vat_number', 'email', 'bankgiro', 'iban',
-                 'bic')
+                 'bic', 'peppol_id')
 BUYER_FIELDS = ('name', 'org_number', 'vat_number', 'address', 'postal_code',
                 'city', 'country', 'po_reference', 'buyer_reference',
                 'peppol_id')
@@ -342,7 +349,11 @@ def _issued(project_id, period_start, type_):
 
 
 def _store(invoice, lines, prefix, notify):
-    """Number, total, render and store ``invoice`` in one transaction."""
+    """Number, total, make the documents of and store ``invoice``, at once.
+
+    One transaction: the PDF and the e-invoice are stored with the invoice
+    or not at all.
+    """
     settings = conf.get_conf()
     invoice.currency = settings.billing.currency
     invoice.seller = {field: getattr(settings.seller, field) or ''
@@ -365,10 +376,14 @@ def _store(invoice, lines, prefix, notify):
                 raise AlreadyIssued(invoice.project_id)
             invoice.payment_reference = ocr.ocr_for(
                 ''.join(c for c in invoice.number if c.isdigit()))
-            invoice.pdf = pdf.render_invoice_pdf(
-                invoice.as_document(lines), invoice.language)
+            document = invoice.as_document(lines)
+            # The e-invoice first: it refuses what the PDF would not,
+            # before the render's cost.
+            ubl = _ubl(invoice, document)
+            invoice.pdf = pdf.render_invoice_pdf(document, invoice.language)
             invoice.pdf_sha256 = hashlib.sha256(invoice.pdf).hexdigest()
             invoice.store(lines)
+            einvoices.store_ubl(invoice, ubl)
             if notify is not None:
                 notify(invoice)
     except IntegrityError:
@@ -377,6 +392,19 @@ def _store(invoice, lines, prefix, notify):
             raise AlreadyIssued(invoice.project_id)
         raise
     return invoice
+
+
+def _ubl(invoice, document):
+    try:
+        return einvoices.make_ubl(invoice, document)
+    except einvoices.EInvoiceError as e:
+        kind = ('credit note' if invoice.type == Invoice.CREDIT_NOTE
+                else 'invoice')
+        raise einvoices.EInvoiceError('the %s of project %s for %s is not '
+                                      'issued: %s' % (
+                                          kind, invoice.project_id,
+                                          invoice.period_start.strftime(
+                                              '%Y-%m'), e))
 
 
 def _buyer(project_id, details):

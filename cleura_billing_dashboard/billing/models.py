@@ -7,6 +7,8 @@ What callers may rely on:
   never change: ``save()`` of a stored row, ``delete()``, and a queryset's
   ``update()``, ``delete()``, ``bulk_update()`` raise
   ``ImmutableInvoiceError``. Corrections are credit notes.
+* An invoice's e-invoice (``EInvoice``, one per syntax) is written once
+  too, by ``billing.einvoices``, and is as immutable as the invoice.
 * Amounts are ``Decimal`` in the currency's minor units; a credit note's
   amounts are negative.
 * Nothing derived is stored: ``Invoice.objects.with_balance()`` annotates
@@ -354,6 +356,51 @@ class InvoiceLine(models.Model):
     def delete(self, *args, **kwargs):
         raise ImmutableInvoiceError('lines of an issued invoice cannot be '
                                     'deleted')
+
+
+class EInvoiceQuerySet(_ImmutableQuerySet):
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise ImmutableInvoiceError('store e-invoices with '
+                                    'billing.einvoices')
+
+
+class EInvoice(models.Model):
+    """An invoice's e-invoice in one syntax, exactly as it was made.
+
+    At most one per invoice and syntax (a unique constraint), so making
+    it twice at once stores one. Written once; never changed or deleted.
+    """
+
+    UBL = 'ubl'  # Peppol BIS Billing 3.0, UBL 2.1
+    SYNTAXES = ((UBL, 'Peppol BIS Billing 3.0 UBL'),)
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT,
+                                related_name='einvoices')
+    syntax = models.CharField(max_length=16, choices=SYNTAXES, default=UBL)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EInvoiceQuerySet.as_manager()
+
+    class Meta:
+        base_manager_name = 'objects'
+        constraints = [
+            models.UniqueConstraint(fields=['invoice', 'syntax'],
+                                    name='cleura_einvoice_once_per_syntax'),
+        ]
+
+    def __str__(self):
+        return '%s %s' % (self.invoice_id, self.syntax)
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableInvoiceError('a stored e-invoice cannot change')
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError('a stored e-invoice cannot be deleted')
 
 
 class Payment(models.Model):
