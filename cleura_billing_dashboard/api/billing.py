@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from horizon.utils import functions as utils
 from openstack_dashboard.api import base
 
+from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
 from cleura_billing_dashboard.billing import reminders
@@ -190,6 +191,22 @@ def invoice_pdf(request, number):
     except models.Invoice.DoesNotExist:
         raise http.Http404
     return filename, pdf
+
+
+def invoice_einvoice(request, number):
+    """``(filename, bytes)`` of the project's e-invoice (Peppol BIS 3.0 UBL).
+
+    The stored one; an invoice issued before e-invoices were stored has
+    its own made and stored on the first download. Raises ``Http404`` as
+    ``invoice_pdf`` does and ``einvoices.EInvoiceError`` when none can be
+    made.
+    """
+    try:
+        filename, content, _sha = einvoices.project_ubl(
+            _project_id(request), number)
+    except models.Invoice.DoesNotExist:
+        raise http.Http404
+    return filename, content
 
 
 def _start_data(request, return_url='', cancel_url=''):

@@ -80,7 +80,7 @@ class InvoicesPanelTests(test.TestCase):
                                          args=[self.overdue.number]))
 
     def test_every_url_of_another_projects_invoice_is_404(self):
-        for name in ('detail', 'pdf', 'download', 'pay'):
+        for name in ('detail', 'pdf', 'download', 'einvoice', 'pay'):
             url = reverse('horizon:identity:invoices:' + name,
                           args=[self.other.number])
             self.assertEqual(404, self.client.get(url).status_code, name)
@@ -101,6 +101,45 @@ class InvoicesPanelTests(test.TestCase):
                          % self.outstanding.number,
                          res['Content-Disposition'])
         self.assertTrue(res.content.startswith(b'%PDF'))
+
+    def test_download_einvoice_serves_the_stored_ubl(self):
+        res = self.client.get(reverse('horizon:identity:invoices:einvoice',
+                                      args=[self.outstanding.number]))
+        self.assertEqual(200, res.status_code)
+        self.assertEqual('application/xml', res['Content-Type'])
+        self.assertEqual('attachment; filename="%s.xml"'
+                         % self.outstanding.number,
+                         res['Content-Disposition'])
+        stored = models.EInvoice.objects.get(invoice=self.outstanding)
+        self.assertEqual(stored.sha256,
+                         hashlib.sha256(res.content).hexdigest())
+        self.assertIn('<cbc:ID>%s</cbc:ID>' % self.outstanding.number,
+                      res.content.decode())
+
+    def test_download_einvoice_is_a_row_action_and_on_the_detail_page(self):
+        url = reverse('horizon:identity:invoices:einvoice',
+                      args=[self.paid.number])
+        row = self._row_html(self.client.get(INDEX_URL), self.paid.number)
+        self.assertIn('href="%s"' % url, row)
+        self.assertIn('Download e-invoice', row)
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[self.paid.number]))
+        self.assertContains(res, 'href="%s"' % url)
+
+    def test_an_unknown_number_has_no_einvoice(self):
+        res = self.client.get(reverse('horizon:identity:invoices:einvoice',
+                                      args=['2026-999999']))
+        self.assertEqual(404, res.status_code)
+
+    def test_a_failing_database_on_einvoice_download_shows_a_message(self):
+        url = reverse('horizon:identity:invoices:einvoice',
+                      args=[self.outstanding.number])
+        with mock.patch('cleura_billing_dashboard.billing.einvoices.'
+                        'project_ubl', side_effect=OperationalError('down')):
+            res = self.client.get(url, follow=True)
+        self.assertEqual(200, res.status_code)
+        self.assertEqual([(INDEX_URL, 302)], res.redirect_chain)
+        self.assertContains(res, 'Unable to retrieve the e-invoice.')
 
     def test_detail_shows_lines_totals_and_payments(self):
         res = self.client.get(reverse('horizon:identity:invoices:detail',
@@ -336,9 +375,10 @@ class InvoicesPolicyTests(helpers.RoleMixin, test.TestCase):
         pay = reverse('horizon:identity:invoices:pay',
                       args=[self.invoice.number])
         self.assertNotContains(res, pay)
-        self.assertEqual(200, self.client.get(reverse(
-            'horizon:identity:invoices:download',
-            args=[self.invoice.number])).status_code)
+        for name in ('download', 'einvoice'):
+            self.assertEqual(200, self.client.get(reverse(
+                'horizon:identity:invoices:' + name,
+                args=[self.invoice.number])).status_code, name)
         self.assertNotEqual(200, self.client.get(pay).status_code)
 
     def test_a_member_may_pay(self):
@@ -360,3 +400,10 @@ class InvoicesPolicyTests(helpers.RoleMixin, test.TestCase):
         self.as_role('some-other-role')
         res = self.client.get(INDEX_URL)
         self.assertNotEqual(200, res.status_code)
+
+    def test_no_role_no_einvoice(self):
+        self.as_role('some-other-role')
+        res = self.client.get(reverse('horizon:identity:invoices:einvoice',
+                                      args=[self.invoice.number]))
+        self.assertNotEqual(200, res.status_code)
+        self.assertNotIn(b'<cbc:ID>', res.content)

@@ -76,6 +76,17 @@ class DownloadPDF(tables.LinkAction):
                        args=[datum.number])
 
 
+class DownloadEInvoice(tables.LinkAction):
+    name = 'download_einvoice'
+    verbose_name = _("Download e-invoice")
+    icon = 'download'
+    policy_rules = POLICY_GET
+
+    def get_link_url(self, datum):
+        return reverse('horizon:identity:invoices:einvoice',
+                       args=[datum.number])
+
+
 class PayInvoice(tables.LinkAction):
     name = 'pay'
     verbose_name = _("Pay this invoice")
@@ -148,4 +159,4 @@ class InvoicesTable(tables.DataTable):
         pagination_param = 'marker'
         status_columns = ['status']
         table_actions = (InvoiceFilterAction, ExportCSV)
-        row_actions = (PayInvoice, ViewPDF, DownloadPDF)
+        row_actions = (PayInvoice, ViewPDF, DownloadPDF, DownloadEInvoice)

@@ -11,6 +11,8 @@ urlpatterns = [
     re_path(r'^%s/pdf/$' % NUMBER, views.PdfView.as_view(), name='pdf'),
     re_path(r'^%s/download/$' % NUMBER, views.DownloadView.as_view(),
             name='download'),
+    re_path(r'^%s/einvoice/$' % NUMBER, views.EInvoiceView.as_view(),
+            name='einvoice'),
     re_path(r'^%s/pay/$' % NUMBER, views.PayView.as_view(), name='pay'),
     re_path(r'^%s/paid/$' % NUMBER, views.PaidView.as_view(), name='paid'),
 ]

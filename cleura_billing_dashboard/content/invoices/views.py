@@ -174,6 +174,25 @@ class DownloadView(PdfView):
     disposition = 'attachment'
 
 
+class EInvoiceView(PolicyMixin, views.APIView):
+    """The stored e-invoice (Peppol BIS 3.0 UBL) as an attachment."""
+
+    def get(self, request, number):
+        try:
+            filename, content = billing.invoice_einvoice(request, number)
+        except http.Http404:
+            raise
+        except Exception:
+            exceptions.handle(request, _('Unable to retrieve the '
+                                         'e-invoice.'), redirect=INDEX_URL)
+        response = http.HttpResponse(content, content_type='application/xml')
+        response['Content-Disposition'] = 'attachment; filename="%s"' % (
+            filename)
+        response['Content-Length'] = len(content)
+        response['X-Content-Type-Options'] = 'nosniff'
+        return response
+
+
 class CsvView(views.APIView):
     """The filtered list as CSV, the way the table shows it."""
 
