@@ -1,8 +1,8 @@
 """Carol (reader) looks through acme's invoices in a real browser.
 
-Every row and table action is a click: View PDF opens a tab, Download PDF
-and Download CSV land in the browser's download folder, the filter is
-typed into the table's search box.
+Every row and table action is a click: View PDF opens a tab, Download PDF,
+Download e-invoice and Download CSV land in the browser's download folder,
+the filter is typed into the table's search box.
 """
 
 import csv
@@ -187,3 +187,41 @@ def test_carol_opens_an_invoice_from_the_table(demo_invoices, as_user):
     assert number in browser.find_element(
         By.CSS_SELECTOR, '.page-header h1').text
     assert 'Pay this invoice' not in detail.text
+
+
+def assert_valid_ubl(path):
+    """No XSD error and no fatal EN 16931 or Peppol assert in ``path``."""
+    validate = pytest.importorskip('tests.einvoice.validate')
+    res = validate.Validator().validate(path)
+    fatal = [item for rule in res['rules'] for item in rule['fatal']]
+    assert [rule['name'] for rule in res['rules']] == [
+        'EN16931 UBL 1.3.16', 'Peppol BIS 3.0.21']
+    assert (res['xsd_errors'], fatal) == ([], [])
+    assert res['valid']
+
+
+def test_carol_downloads_e_invoices_from_the_table_and_the_invoice(
+        demo_invoices, as_user):
+    browser = as_user('carol')
+    open_invoices(browser, demo_invoices.url)
+
+    # The row action: the file the browser saves is the invoice's UBL.
+    overdue = row_of(browser, 'overdue')
+    number = overdue.find_element(By.CSS_SELECTOR, 'td a[href*="/identity/'
+                                  'invoices/"]').text
+    row_action(browser, overdue, 'download_einvoice').click()
+    xml = downloaded(browser, number + '.xml')
+    assert b'<cbc:ID>%s</cbc:ID>' % number.encode() in xml
+    assert_valid_ubl(os.path.join(browser.downloads, number + '.xml'))
+
+    # The invoice page's button, for another invoice.
+    open_invoices(browser, demo_invoices.url)
+    paid = row_of(browser, 'paid')
+    number = paid.find_element(By.CSS_SELECTOR, 'td a[href*="/identity/'
+                               'invoices/"]').text
+    paid.find_element(By.LINK_TEXT, number).click()
+    wait_for(browser, (By.CSS_SELECTOR, '.invoice-detail'))
+    wait_for(browser, (By.LINK_TEXT, 'Download e-invoice')).click()
+    xml = downloaded(browser, number + '.xml')
+    assert b'<cbc:ID>%s</cbc:ID>' % number.encode() in xml
+    assert_valid_ubl(os.path.join(browser.downloads, number + '.xml'))
