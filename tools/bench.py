@@ -8,7 +8,13 @@ running Horizon, each figure as a ratio within one run:
 2. the Invoices index vs Horizon's own Settings page, same login;
 3. a PDF download vs rendering that PDF, and the render median of a
    30-line invoice;
-4. issuing throughput for 1,000 projects, with 1 and with 2 processes.
+4. issuing throughput for 1,000 projects, with 1 and with 2 processes;
+5. issuing throughput with the e-invoice (Peppol UBL) made and stored vs
+   with that step stubbed out, in this process;
+6. an e-invoice (UBL) download vs a PDF download of the same invoice.
+
+``--parts`` runs some of them only (``--parts pdf,einvoice`` measures 3,
+5 and 6 without filling 100,000 invoices).
 """
 
 import argparse
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from unittest import mock
 
 from tools import lab
 
@@ -141,6 +148,49 @@ def bench_pdf(the_lab, projects, runs, workdir):
           '(target <= 0.1); render median %.0f ms (target <= 120 ms)'
           % (t_download * 1e3, t_render * 1e3, t_download / t_render,
              t_render * 1e3))
+    return invoice, session, t_download
+
+
+def bench_einvoice_download(the_lab, invoice, session, t_pdf, runs):
+    """The UBL download vs the PDF download (``bench_pdf``'s invoice)."""
+    url = '%s/identity/invoices/%s/einvoice/' % (the_lab.url, invoice.number)
+    t_ubl = median_seconds(get_ok(session, url), runs)
+    print('6. E-invoice (UBL) download vs PDF download (30 lines): %.1f ms '
+          '/ %.1f ms = %.2f'
+          % (t_ubl * 1e3, t_pdf * 1e3, t_ubl / t_pdf))
+
+
+def bench_einvoice_issuing(projects_count):
+    """Issuing with the UBL made and stored vs with that step stubbed."""
+    from cleura_billing_dashboard.billing import einvoices
+    from cleura_billing_dashboard.billing import issue
+    from cleura_billing_dashboard import usage as usage_mod
+
+    def issue_run(period):
+        usage = usage_mod.parse_usage(json.dumps({'projects': [
+            {'project_id': 'bench-ubl-%04d' % i, 'lines': lines(5)}
+            for i in range(projects_count)]}), 'json')
+        start = time.perf_counter()
+        result = issue.issue_invoices_for_period(usage, period)
+        assert len(result.issued) == projects_count, result
+        return projects_count / (time.perf_counter() - start)
+
+    # Each measured twice, interleaved: the store grows as they run.
+    with_ubl, without = [], []
+    for n, period in enumerate(('2024-01', '2024-02', '2024-03',
+                                '2024-04')):
+        if n % 2:
+            with mock.patch.object(einvoices, 'make_ubl',
+                                   return_value=b''), \
+                    mock.patch.object(einvoices, 'store_ubl'):
+                without.append(issue_run(period))
+        else:
+            with_ubl.append(issue_run(period))
+    rate_with, rate_without = max(with_ubl), max(without)
+    print('5. Issuing %d projects with vs without the e-invoice: %.1f / '
+          '%.1f invoices/s = %.2f'
+          % (projects_count, rate_with, rate_without,
+             rate_with / rate_without))
 
 
 def bench_issuing(the_lab, workdir, projects_count):
@@ -176,7 +226,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--runs', type=int, default=15)
     parser.add_argument('--projects', type=int, default=1000)
+    parser.add_argument('--einvoice-projects', type=int, default=200)
+    parser.add_argument('--parts', default='listing,pdf,issuing,einvoice',
+                        help='comma-separated: listing (1, 2), pdf (3), '
+                             'issuing (4), einvoice (5, 6; needs pdf)')
     args = parser.parse_args()
+    parts = set(args.parts.split(','))
     with tempfile.TemporaryDirectory(prefix='cleura-bench-') as workdir:
         keystone, horizon = lab.start_lab(workdir, lab.free_port(),
                                           lab.free_port(), users=USERS)
@@ -185,9 +240,17 @@ def main():
             projects = {p.name: p for p in
                         keystone.admin_client().projects.list()}
             django_setup(horizon)
-            bench_listing(the_lab, projects, args.runs)
-            bench_pdf(the_lab, projects, args.runs, workdir)
-            bench_issuing(the_lab, workdir, args.projects)
+            if 'listing' in parts:
+                bench_listing(the_lab, projects, args.runs)
+            if 'pdf' in parts or 'einvoice' in parts:
+                invoice, session, t_pdf = bench_pdf(the_lab, projects,
+                                                    args.runs, workdir)
+            if 'issuing' in parts:
+                bench_issuing(the_lab, workdir, args.projects)
+            if 'einvoice' in parts:
+                bench_einvoice_issuing(args.einvoice_projects)
+                bench_einvoice_download(the_lab, invoice, session, t_pdf,
+                                        args.runs)
         finally:
             horizon.stop()
             keystone.stop()
