@@ -1,4 +1,5 @@
-"""Issuers in separate OS processes, on the database CLEURA_TEST_DB names.
+"""Issuers (and first e-invoice downloads) in separate OS processes, on the
+database CLEURA_TEST_DB names.
 
 SQLite runs on a temporary database file; PostgreSQL and MySQL on the test
 database pytest-django created (hence ``transaction=True``: the workers must
@@ -109,3 +110,24 @@ def test_concurrent_runs_of_a_period_invoice_each_project_once(
     assert [number for number, _ in stored['invoices']] == numbers
     assert sorted(project for _, project in stored['invoices']) == projects
     assert stored['series'] == {'2026-': len(projects)}
+
+
+def test_concurrent_first_downloads_store_one_einvoice(child_env, tmp_path):
+    usage_file = tmp_path / 'usage.csv'
+    usage_file.write_text('project_id,product,region,quantity,unit,'
+                          'unit_price\nproj-old,compute,Sto2,1,h,0.45\n')
+    out = subprocess.run(
+        [sys.executable, '-m', 'tests.db.worker', '-', 'old-invoice',
+         str(usage_file), '2026-10', '2026-11-02'], env=child_env,
+        cwd=REPO_ROOT, check=True, capture_output=True, text=True).stdout
+    number, = json.loads(out.splitlines()[-1])['issued']
+    assert report(child_env)['einvoices'] == []
+
+    results = run_workers(child_env, tmp_path / 'barrier',
+                          [['ubl', number]] * WORKERS)
+    print('workers that tried to store it:',
+          sum(result['tried'] for result in results))
+    # Every worker got the one stored row, whoever stored it.
+    assert len({(result['pk'], result['sha256'])
+                for result in results}) == 1
+    assert report(child_env)['einvoices'] == [[number, results[0]['sha256']]]

@@ -2,6 +2,8 @@
 
     python -m tests.db.worker BARRIER numbers COUNT
     python -m tests.db.worker BARRIER issue USAGE_FILE PERIOD ISSUE_DATE
+    python -m tests.db.worker - old-invoice USAGE_FILE PERIOD ISSUE_DATE
+    python -m tests.db.worker BARRIER ubl NUMBER
     python -m tests.db.worker - report
 
 A worker connects, marks itself ready in the folder BARRIER and waits for
@@ -24,6 +26,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from unittest import mock  # noqa: E402
+
+from cleura_billing_dashboard.billing import einvoices  # noqa: E402
 from cleura_billing_dashboard.billing import issue  # noqa: E402
 from cleura_billing_dashboard.billing import models  # noqa: E402
 from cleura_billing_dashboard.billing import numbering  # noqa: E402
@@ -72,8 +77,30 @@ def issue_period(usage_file, period, issue_date):
             'skipped': result.skipped}
 
 
+def issue_old_invoices(usage_file, period, issue_date):
+    """Issue as before e-invoices were stored: no UBL stored with them."""
+    with mock.patch.object(einvoices, 'store_ubl'):
+        return issue_period(usage_file, period, issue_date)
+
+
+def first_ubl(number):
+    """The stored UBL's row; ``tried``: this worker tried the insert."""
+    store = einvoices.store_ubl
+    tried = []
+
+    def store_ubl(*args):
+        tried.append(True)
+        return store(*args)
+
+    with mock.patch.object(einvoices, 'store_ubl', store_ubl):
+        stored = einvoices.ubl_for(models.Invoice.objects.get(number=number))
+    return {'pk': stored.pk, 'sha256': stored.sha256, 'tried': bool(tried)}
+
+
 def report():
     return {
+        'einvoices': sorted(models.EInvoice.objects.values_list(
+            'invoice__number', 'sha256')),
         'invoices': sorted(models.Invoice.objects.values_list(
             'number', 'project_id')),
         'series': dict(models.NumberSeries.objects.values_list(
@@ -84,10 +111,14 @@ def report():
 def main(barrier, command, *args):
     if command == 'report':
         result = report()
+    elif command == 'old-invoice':
+        result = issue_old_invoices(*args)
     else:
         wait_for_go(barrier)
         if command == 'numbers':
             result = take_numbers(int(args[0]))
+        elif command == 'ubl':
+            result = first_ubl(*args)
         else:
             result = issue_period(*args)
     print(json.dumps(result))
