@@ -31,7 +31,7 @@ rules = [
         [{'method': 'GET', 'path': '/identity/invoices/'}]),
     policy.DocumentedRuleDefault(
         'billing:invoice:get', 'rule:billing:reader',
-        'View an invoice and its PDF.',
+        'View an invoice, its PDF and its e-invoice.',
         [{'method': 'GET', 'path': '/identity/invoices/{invoice_id}/'}]),
     policy.DocumentedRuleDefault(
         'billing:invoice:pay', 'rule:billing:member',
