@@ -2,7 +2,8 @@
 
 The browser tests drive the distro's Chromium (browser downloads do not work
 on the machines this project runs on); the PDF tests read the system's DejaVu
-fonts (``[pdf] fonts_dir``). Installs them with apt-get when
+fonts (``[pdf] fonts_dir``); the PDF/A tests ask poppler's ``pdffonts``
+which fonts a PDF embeds. Installs them with apt-get when
 running as root or with password-less sudo; otherwise says what to install.
 """
 
@@ -14,7 +15,8 @@ import sys
 NEEDED = {'chromium': '/usr/bin/chromium',
           'chromium-driver': '/usr/bin/chromedriver',
           'fonts-dejavu-core':
-          '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'}
+          '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+          'poppler-utils': '/usr/bin/pdffonts'}
 
 
 def main():

@@ -5,6 +5,7 @@ What callers may rely on:
 * Issuing makes the UBL of each invoice and credit note with
   ``make_ubl`` and stores it with ``store_ubl`` in the invoice's own
   transaction: an issued invoice has its e-invoice, or was not issued.
+  Its PDF is Factur-X (``make_facturx``): the same invoice as CII inside.
 * ``ubl_for(invoice)`` returns the stored ``EInvoice``. An invoice issued
   before e-invoices were stored gets one made from its stored data on
   first use, stored once: of two concurrent first calls one stores it and
@@ -27,6 +28,7 @@ from django.db import transaction
 from cleura_billing_dashboard.billing.models import EInvoice
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard import conf
+from cleura_billing_dashboard.einvoice import facturx
 from cleura_billing_dashboard.einvoice import ubl
 
 
@@ -66,6 +68,20 @@ def make_ubl(invoice, document=None):
         return ubl.invoice_ubl(ubl_document(invoice, document))
     except ValueError as e:
         raise EInvoiceError('no e-invoice can be made: %s' % e)
+
+
+def make_facturx(invoice, pdf, document=None):
+    """``pdf`` (the rendered invoice) as Factur-X EN 16931, PDF/A-3b.
+
+    The CII inside is made from the same document as the UBL. Raises
+    ``EInvoiceError`` if it cannot be made.
+    """
+    try:
+        return facturx.make_facturx(pdf, ubl_document(invoice, document),
+                                    invoice.language)
+    except Exception as e:
+        # factur-x raises a bare Exception for an XML failing its XSD.
+        raise EInvoiceError('no Factur-X PDF can be made: %s' % e)
 
 
 def store_ubl(invoice, content):

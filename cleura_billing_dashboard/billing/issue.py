@@ -5,8 +5,9 @@ operator's run: it reads the usage, asks an injected account reader (see
 ``account.store.AccountReader``) for each project's buyer details and
 Billing recipients, issues, and sends the mail it queued. For each
 project, in one transaction: take the next number, build the lines and
-totals, render the PDF and make the e-invoice (Peppol BIS 3.0 UBL), store
-invoice, lines, PDF and e-invoice, and queue its mail. Either all of that
+totals, make the e-invoice (Peppol BIS 3.0 UBL) and the PDF (Factur-X:
+the same invoice as CII inside, PDF/A-3b), store invoice, lines, PDF and
+e-invoice, and queue its mail. Either all of that
 is committed or none of it, number included.
 
 An invoice whose e-invoice cannot be made (a seller without an electronic
@@ -216,12 +217,11 @@ class InvoiceMail(object):
     its documents are stored) and returning its e-invoice, an object with
     ``content`` (bytes) and ``filename``, or None. When it is set and
     ``accounts.wants_einvoice(project_id)`` is true, the mail carries that
-    XML. It is None (nothing attached, ``wants_einvoice`` not asked) until
-    the stored UBL exists; then set it on the class,
-    ``einvoice_for = staticmethod(einvoices.ubl_for)``, or pass it in.
+    XML. By default it is the stored UBL (``einvoices.ubl_for``); None
+    attaches nothing and does not ask ``wants_einvoice``.
     """
 
-    einvoice_for = None
+    einvoice_for = staticmethod(einvoices.ubl_for)
 
     def __init__(self, accounts, einvoice_for=None):
         self.accounts = accounts
@@ -380,7 +380,9 @@ def _store(invoice, lines, prefix, notify):
             # The e-invoice first: it refuses what the PDF would not,
             # before the render's cost.
             ubl = _ubl(invoice, document)
-            invoice.pdf = pdf.render_invoice_pdf(document, invoice.language)
+            invoice.pdf = einvoices.make_facturx(
+                invoice, pdf.render_invoice_pdf(document, invoice.language),
+                document)
             invoice.pdf_sha256 = hashlib.sha256(invoice.pdf).hexdigest()
             invoice.store(lines)
             einvoices.store_ubl(invoice, ubl)

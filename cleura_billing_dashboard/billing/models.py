@@ -394,6 +394,11 @@ class EInvoice(models.Model):
     def __str__(self):
         return '%s %s' % (self.invoice_id, self.syntax)
 
+    @property
+    def filename(self):
+        """The name to download, export and attach it as."""
+        return '%s.xml' % self.invoice.number
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableInvoiceError('a stored e-invoice cannot change')

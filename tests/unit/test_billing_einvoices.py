@@ -28,8 +28,8 @@ from tests.unit import test_einvoice_ubl as ubl_tests
 TODAY = datetime.date(2026, 11, 3)
 SWEDISH_BUYER = ubl_tests.SWEDISH_BUYER
 text = ubl_tests.text
-# The offline validator and its check, shared (fixtures by these names).
-validator = ubl_tests.validator
+# The UBL check, shared (a fixture by this name; ``validator`` is
+# tests/unit/conftest.py's).
 check = ubl_tests.check
 NS = {'cbc': ubl.NS_CBC, 'cac': ubl.NS_CAC}
 OLD_SELLER_FIELDS = tuple(field for field in issue.SELLER_FIELDS

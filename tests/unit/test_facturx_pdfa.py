@@ -135,9 +135,10 @@ def test_rendered_pdf_embeds_every_font(db):
     assert set(fonts(data).values()) == {('/FontFile2',)}
 
 
-@pytest.mark.skipif(not shutil.which('pdffonts'),
-                    reason='pdffonts (poppler-utils) is not installed')
 def test_pdffonts_sees_only_embedded_dejavu(db, tmp_path):
+    assert shutil.which('pdffonts'), (
+        'pdffonts is needed: apt-get install poppler-utils '
+        '(tools/ensure_browser.py does, in tox -e py3)')
     document, _ = issued('several-rates')
     path = tmp_path / 'invoice.pdf'
     path.write_bytes(make(document))
@@ -251,3 +252,37 @@ def test_an_xml_failing_factur_x_xsd_makes_no_pdf(db, monkeypatch):
         b'<rsm:Nonsense/></rsm:CrossIndustryInvoice>'))
     with pytest.raises(Exception, match='XML Schema'):
         facturx.make_facturx(pdf, document)
+
+
+def test_issuing_stores_the_factur_x_pdf_with_the_ubl(db, validator,
+                                                      tmp_path):
+    """What billing_issue stores: a valid Factur-X PDF, as the UBL says.
+
+    Number, total and the buyer's VAT number agree with the stored UBL.
+    """
+    invoice = cases.issue_for(cases.DE_BUSINESS,
+                              factories.instance_and_volume())
+    stored = bytes(invoice.pdf)
+    path = tmp_path / ('%s.pdf' % invoice.number)
+    path.write_bytes(stored)
+    res = validator.validate(str(path))
+    assert res['pdf_attachment'] == 'factur-x.xml'
+    assert res['xsd_errors'] == []
+    assert [item for rule in res['rules'] for item in rule['fatal']] == []
+    assert res['valid']
+
+    cii = etree.fromstring(reader(stored).attachments['factur-x.xml'][0])
+    ubl_root = etree.fromstring(bytes(
+        invoice.einvoices.get().content))
+    ram = ('urn:un:unece:uncefact:data:standard:'
+           'ReusableAggregateBusinessInformationEntity:100')
+    cbc = 'urn:oasis:names:specification:ubl:schema:xsd:' \
+        'CommonBasicComponents-2'
+    assert cii.findtext('.//{%s}GrandTotalAmount' % ram) == \
+        ubl_root.findtext('.//{%s}TaxInclusiveAmount' % cbc) == \
+        '%s' % invoice.total.quantize(invoice.total.__class__('0.01'))
+    assert cii.findtext(
+        './/{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}'
+        'ExchangedDocument/{%s}ID' % ram) == invoice.number
+    assert cii.findtext('.//{%s}BuyerTradeParty/{%s}SpecifiedTaxRegistration'
+                        '/{%s}ID' % (ram, ram, ram)) == 'DE136695976'

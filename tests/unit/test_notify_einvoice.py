@@ -12,6 +12,7 @@ import pytest
 
 from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import store as account_store
+from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import notify
@@ -183,9 +184,13 @@ def test_no_stored_einvoice_is_mailed_without_it(keystone, usage_file,
     assert len(message.attachments) == 1
 
 
+def test_the_seam_is_the_stored_ubl():
+    assert issue.InvoiceMail.einvoice_for is einvoices.ubl_for
+
+
 def test_without_the_seam_nothing_is_attached(keystone, usage_file,
                                               monkeypatch):
-    assert issue.InvoiceMail.einvoice_for is None
+    monkeypatch.setattr(issue.InvoiceMail, 'einvoice_for', None)
     issue_with(keystone, usage_file, monkeypatch, account(True), None)
     [message] = mail.outbox
     assert len(message.attachments) == 1
@@ -204,7 +209,9 @@ def test_the_seam_can_be_passed_in_and_accounts_are_asked():
                               einvoice_for=stub_einvoice([]))
     assert mail_._einvoice(invoice) == (XML, 'N-1-ubl.xml')
     assert Accounts.asked == ['proj-a']
-    assert issue.InvoiceMail(Accounts())._einvoice(invoice) == (None, '')
+    unset = issue.InvoiceMail(Accounts())
+    unset.einvoice_for = None
+    assert unset._einvoice(invoice) == (None, '')
     assert Accounts.asked == ['proj-a']
 
 
