@@ -180,10 +180,10 @@ def bench_einvoice_issuing(projects_count):
         assert len(result.issued) == projects_count, result
         return projects_count / (time.perf_counter() - start)
 
-    # Each measured twice, interleaved: the store grows as they run.
+    # The store grows as they run: interleaved, so both see it grow.
     with_ubl, without = [], []
-    for n, period in enumerate(('2024-01', '2024-02', '2024-03',
-                                '2024-04')):
+    # Three of each, interleaved; the best of each counts (least noise).
+    for n, period in enumerate('2024-%02d' % month for month in range(1, 7)):
         if n % 2:
             with mock.patch.object(einvoices, 'make_ubl',
                                    return_value=b''), \
