@@ -23,7 +23,7 @@ def test_the_wrapper_issues_the_sample_usage_once(real_lab, tmp_path):
 
     def run():
         return subprocess.run([str(manage), 'billing_issue', '--usage',
-                               str(usage), '--period', '2031-03'],
+                               str(usage), '--period', '2036-08'],
                               capture_output=True, text=True, check=True)
 
     first = run()
@@ -33,7 +33,7 @@ def test_the_wrapper_issues_the_sample_usage_once(real_lab, tmp_path):
     assert 'Traceback' not in first.stderr
     again = run()
     assert 'Issued' not in again.stdout
-    assert 'already has an invoice for 2031-03' in again.stdout
+    assert 'already has an invoice for 2036-08' in again.stdout
 
     alice = real_lab.login('alice')   # acme's manager
     index = alice.get(real_lab.url + '/identity/invoices/', timeout=60)
