@@ -315,6 +315,55 @@ pdf_opts = [
 ]
 
 
+cloudkitty_group = cfg.OptGroup(
+    'cloudkitty', title=_('CloudKitty'),
+    help=_('Issuing invoices from the usage CloudKitty rated '
+           '(billing_issue --source cloudkitty). CloudKitty is read with '
+           'the [keystone_service] credentials, which need the admin role '
+           'in CloudKitty to read every project; its v2 summary is read '
+           'for the period\'s calendar month in UTC.'))
+cloudkitty_opts = [
+    cfg.MultiStrOpt(
+        'mapping', default=[],
+        help=_('What a CloudKitty rating type is invoiced as, one entry '
+               'per type, repeated for each type: '
+               '"TYPE | PRODUCT | UNIT | VAT | DESCRIPTION", e.g. '
+               '"instance | compute.{flavor_name} | h | 25 | '
+               '{flavor_name} instance". VAT is a percentage (empty: '
+               '[billing] default_vat_rate); DESCRIPTION is optional '
+               '(default: the product). PRODUCT and DESCRIPTION may name '
+               'the fields of groupby in braces. A line\'s amount is '
+               'what CloudKitty rated, rounded to the cent; its quantity '
+               'is CloudKitty\'s, in the unit the CloudKitty metric '
+               'counts in (its metrics.yml). A type CloudKitty rated '
+               'that is not mapped stops the run: nothing is issued.')),
+    cfg.ListOpt(
+        'groupby', default=[],
+        help=_('Fields (CloudKitty groupby keys, e.g. flavor_name) a type '
+               'is split by into several lines, besides project and '
+               'type.')),
+    cfg.ListOpt(
+        'regions', default=[],
+        help=_('Regions whose CloudKitty is read, each the region name on '
+               'the invoice lines. Empty: every region with a CloudKitty '
+               '(service_type) endpoint in the Keystone catalog.')),
+    cfg.DictOpt(
+        'endpoints', default={},
+        help=_('CloudKitty URLs by region, as region:url pairs separated '
+               'by commas, used instead of the Keystone catalog\'s, e.g. '
+               'RegionOne:http://cloudkitty.example:8889.')),
+    cfg.StrOpt('service_type', default='rating',
+               help=_('Service type of CloudKitty in the Keystone '
+                      'catalog.')),
+    cfg.StrOpt('interface', default='public',
+               choices=['public', 'internal', 'admin'],
+               help=_('Catalog interface of the CloudKitty endpoints.')),
+    cfg.IntOpt('timeout', default=60, min=1, max=600,
+               help=_('Seconds to wait for each CloudKitty request before '
+                      'the run stops, issuing nothing.')),
+]
+
+
 def list_opts():
     """Options by group, for oslo-config-generator."""
     return [
@@ -327,6 +376,7 @@ def list_opts():
         (payments_group, payments_opts),
         (stripe_group, stripe_opts),
         (pdf_group, pdf_opts),
+        (cloudkitty_group, cloudkitty_opts),
     ]
 
 

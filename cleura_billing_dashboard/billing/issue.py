@@ -181,7 +181,12 @@ def issue_usage_file(path, *, period=None, today=None, accounts=None):
     file's, and whatever ``accounts`` raises (the run stops; what was
     issued stays issued).
     """
-    usage = usage_mod.load_usage(path)
+    return issue_usage(usage_mod.load_usage(path), period=period,
+                       today=today, accounts=accounts)
+
+
+def issue_usage(usage, *, period=None, today=None, accounts=None):
+    """Issue ``usage`` (of any source) as ``issue_usage_file`` does."""
     today = today or timezone.localdate()
     period = period or usage.period or previous_period(today)
     mail = InvoiceMail(accounts) if accounts is not None else None

@@ -1,8 +1,11 @@
-"""Issue the invoices of a billing period from a usage file."""
+"""Issue the invoices of a billing period from a usage file or another
+usage source (``--source``, see ``cleura_billing_dashboard.usage.sources``).
+"""
 
 import datetime
 
 from django.core.management import base
+from django.utils import timezone
 
 from cleura_billing_dashboard.account import errors as account_errors
 from cleura_billing_dashboard.account import store
@@ -12,6 +15,7 @@ from cleura_billing_dashboard.management.commands import billing_send_mail
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard import pdf
 from cleura_billing_dashboard import usage as usage_mod
+from cleura_billing_dashboard.usage import sources
 
 
 def report(stdout, result):
@@ -41,11 +45,17 @@ def report(stdout, result):
 
 class Command(base.BaseCommand):
     help = _('Issue one invoice per project for a period from a usage file '
-             '(JSON or CSV, see cleura_billing_dashboard.usage). Projects '
-             'already invoiced for the period are skipped.')
+             '(JSON or CSV, see cleura_billing_dashboard.usage) or from '
+             'CloudKitty (--source cloudkitty). Projects already invoiced '
+             'for the period are skipped.')
 
     def add_arguments(self, parser):
-        parser.add_argument('--usage', required=True, metavar='FILE',
+        parser.add_argument('--source', default='file', metavar='NAME',
+                            help=_('Where the usage is read from: file '
+                                   '(--usage) or cloudkitty (the rated '
+                                   'usage of CloudKitty, see [cloudkitty] '
+                                   'in the config file). Default: file.'))
+        parser.add_argument('--usage', metavar='FILE',
                             help=_('Usage file; .json is read as JSON, '
                                    'anything else as CSV.'))
         parser.add_argument('--period', metavar='YYYY-MM',
@@ -56,19 +66,38 @@ class Command(base.BaseCommand):
                             help=_('Issue date; default: today.'))
 
     def handle(self, *args, **options):
+        name = options['source']
+        if name == 'file' and not options['usage']:
+            raise base.CommandError(_('--usage FILE is required with the '
+                                      'file source.'))
         try:
-            result = issue.issue_usage_file(
-                options['usage'], period=options['period'],
-                today=options['issue_date'],
+            source = sources.load(name, usage=options['usage'])
+        except LookupError as e:
+            raise base.CommandError(str(e))
+        period = options['period']
+        try:
+            if period:
+                issue.period_bounds(period)   # a bad --period before a read
+            elif source.needs_period:
+                period = issue.previous_period(options['issue_date'] or
+                                               timezone.localdate())
+            usage = source.read(period)
+            result = issue.issue_usage(
+                usage, period=period, today=options['issue_date'],
                 # Buyer details and Billing recipients from Keystone (None
                 # when the service credentials are not configured).
                 accounts=store.account_reader())
         except usage_mod.UsageError as e:
             for problem in e.problems:
                 self.stderr.write(str(problem))
+            if name == 'file':
+                raise base.CommandError(
+                    _('%d problem(s) in the usage file; nothing was '
+                      'issued.') % len(e.problems))
             raise base.CommandError(
-                _('%d problem(s) in the usage file; nothing was issued.')
-                % len(e.problems))
+                _('%(count)d problem(s) in the usage from %(source)s; '
+                  'nothing was issued.') % {'count': len(e.problems),
+                                            'source': name})
         except (ValueError, store.Unavailable, pdf.FontsMissing,
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
