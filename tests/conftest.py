@@ -8,6 +8,7 @@ test session and only when a test asks for it.
 import pytest
 
 from tools import lab
+from tools.lab import cloudkitty as lab_cloudkitty
 from tools.lab import smtp
 from tools.lab import stripe_standin as lab_stripe
 
@@ -50,7 +51,7 @@ RESEND_INTERVAL = 15
 LAB_CONF = '''
 [mail]
 verification_resend_interval = %d
-''' % RESEND_INTERVAL
+''' % RESEND_INTERVAL + lab_cloudkitty.BILLING_CONF
 
 
 @pytest.fixture(scope='session')
@@ -70,3 +71,21 @@ def demo_invoices(real_lab):
     """The demo's sample invoices in the lab (acme: 14 months, globex: 3)."""
     lab.load_demo_data(real_lab.keystone, real_lab.horizon)
     return real_lab
+
+
+@pytest.fixture(scope='session')
+def cloudkitty_lab(real_lab, tmp_path_factory):
+    """CloudKitty behind the lab's Keystone (tools/lab/cloudkitty.py).
+
+    Its own fixture: only the tests that ask for it pay its start. A
+    machine where it cannot start fails them.
+    """
+    cloudkitty = lab_cloudkitty.CloudKitty(
+        str(tmp_path_factory.mktemp('cloudkitty')), real_lab.keystone)
+    try:
+        cloudkitty.start()
+    except BaseException:
+        cloudkitty.stop()
+        raise
+    yield cloudkitty
+    cloudkitty.stop()

@@ -14,6 +14,8 @@ functional and browser tests start the same lab, one module a job:
 ``login``           logins through Horizon's real login form
 ``smtp``            a real SMTP server keeping what it receives
 ``stripe_standin``  the Stripe API and Checkout on loopback
+``cloudkitty``      CloudKitty's API on InfluxDB behind Keystone, seeded
+                    with rated usage (its own virtualenv and fixture)
 ``process``         free ports, waiting for servers, process groups
 
 Everything a run makes lives in one state directory, so a second run
