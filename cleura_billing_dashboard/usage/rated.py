@@ -170,6 +170,14 @@ def usage_from_rows(rows, mappings, period, currency=None):
     for row in rows:
         where = _('project %(project)s in %(region)s') % {
             'project': row.project_id, 'region': row.region}
+        if not row.project_id:
+            # Rated data CloudKitty collected without the scope key:
+            # nobody to invoice, and not to be dropped silently.
+            problems.append(usage_mod.Problem(
+                _('a row in %s') % row.region, 'project_id',
+                _('CloudKitty rated %(type)s without a project') % {
+                    'type': row.rating_type}))
+            continue
         mapping = mappings.get(row.rating_type)
         if mapping is None:
             unmapped.setdefault(row.rating_type, []).append(where)

@@ -114,10 +114,12 @@ def test_an_unmapped_type_anywhere_stops_everything_and_is_named():
     assert problems(rated.usage_from_rows, [
         row(), row('network.floating', project='p2'),
         row('network.floating', project='p3'),
-        row(project='p4', rate='-3')], mappings(), '2031-05',
-        currency='SEK') == [
+        row(project='p4', rate='-3'), row(project=None)],
+        mappings(), '2031-05', currency='SEK') == [
         'project p4 in Sto2: instance: CloudKitty rated -3.00: a negative '
         'amount is not invoiced from usage',
+        'a row in Sto2: project_id: CloudKitty rated instance without a '
+        'project',
         'CloudKitty: type: network.floating is not in [cloudkitty] mapping '
         '(rated for project p2 in Sto2; project p3 in Sto2)',
     ]

@@ -13,6 +13,7 @@ import urllib.parse
 
 from django.core.management import call_command
 from django.core.management import CommandError
+from keystoneauth1 import access as ks_access
 from keystoneauth1 import session as ks_session
 import pytest
 
@@ -168,3 +169,53 @@ def test_the_period_defaults_to_the_month_before_the_issue_date(
     assert FakeCloudKitty.requests[0]['begin'] == [
         '2030-12-01T00:00:00+00:00']
     assert Invoice.objects.filter(period_start='2030-12-01').count() == 2
+
+
+class CatalogSession:
+    """Just enough of a keystoneauth session to read a catalog from."""
+
+    def __init__(self):
+        def endpoint(region, interface, url):
+            return {'id': url + interface, 'region': region,
+                    'region_id': region, 'interface': interface,
+                    'url': url}
+        token = {'token': {
+            'methods': ['password'], 'expires_at': '2999-01-01T00:00:00Z',
+            'user': {'id': 'u', 'name': 'u', 'domain': {'id': 'default'}},
+            'project': {'id': 'p', 'name': 'p',
+                        'domain': {'id': 'default'}},
+            'catalog': [{'type': 'rating', 'name': 'cloudkitty', 'id': 's',
+                         'endpoints': [
+                             endpoint('Sto2', 'public', 'http://ck-sto2:8889'),
+                             endpoint('Sto2', 'internal',
+                                      'http://ck-sto2-int:8889'),
+                             endpoint('Kna1', 'public',
+                                      'http://ck-kna1:8889')]}]}}
+        access = ks_access.create(body=token)
+        self.auth = type('Auth', (), {'get_access': lambda s, _: access})()
+
+
+@pytest.fixture
+def cloudkitty_options():
+    options = conf.get_conf()
+    yield options
+    for name in ('regions', 'endpoints', 'interface'):
+        options.clear_override(name, 'cloudkitty')
+
+
+def test_endpoints_come_from_the_catalog_per_region(cloudkitty_options):
+    session = CatalogSession()
+    assert cloudkitty.endpoints(session) == {
+        'Kna1': 'http://ck-kna1:8889', 'Sto2': 'http://ck-sto2:8889'}
+    cloudkitty_options.set_override('interface', 'internal', 'cloudkitty')
+    cloudkitty_options.set_override('regions', ['Sto2'], 'cloudkitty')
+    assert cloudkitty.endpoints(session) == {
+        'Sto2': 'http://ck-sto2-int:8889'}
+    cloudkitty_options.set_override('regions', ['Sto2', 'Fra1'],
+                                    'cloudkitty')
+    with pytest.raises(cloudkitty.Unavailable, match='for Fra1 in the'):
+        cloudkitty.endpoints(session)
+    cloudkitty_options.set_override('endpoints', {'Fra1': 'http://ck-fra1'},
+                                    'cloudkitty')
+    assert cloudkitty.endpoints(session) == {
+        'Sto2': 'http://ck-sto2-int:8889', 'Fra1': 'http://ck-fra1'}
