@@ -9,8 +9,9 @@ Horizon's real login form, downloads each invoice's e-invoice (Peppol BIS
 browser would, and each file goes through the offline validator
 (tests/einvoice: XSD, CEN EN 16931 1.3.16, Peppol BIS 3.0.21).
 
-No credit note here: no operator command credits a given invoice (the
-demo's credit note comes from ``billing_demo_data`` only).
+No operator command credits a given invoice, so vandelay has no credit
+note; the demo's own (acme's, from ``billing_demo_data``) is downloaded
+and validated instead, as the reviewer finds it in the panel.
 """
 
 import json
@@ -23,6 +24,7 @@ import pytest
 from tests import factories
 from tests.functional.test_account_keystone import project_id
 from tests.functional.test_account_keystone import reset
+from tests.functional.test_invoices_lab import invoice_rows
 from tools import lab
 from tools.lab import demo_data
 
@@ -147,7 +149,7 @@ def checked_ubl(validator, download, peppol_fatal=()):
 
 def checked_cii(validator, download):
     """The CII the PDF carries; no XSD error, no fatal assert."""
-    res = validator.validate(download['pdf_path'])
+    res = validator.validate(str(download['pdf_path']))
     assert res['pdf_attachment'] == 'factur-x.xml'
     assert res['syntax'] == 'CII'
     assert res['guideline'] == 'urn:cen.eu:en16931:2017'
@@ -331,3 +333,37 @@ def test_the_export_writes_each_period_once(real_lab, downloads, tmp_path):
     assert [p.name for p in folder.iterdir()] == [path.name]
     assert path.stat().st_mtime_ns == written.st_mtime_ns
     assert path.stat().st_ino == written.st_ino
+
+
+def test_the_demos_credit_note_validates_and_refers_to_its_invoice(
+        demo_invoices, validator, tmp_path):
+    carol = demo_invoices.login('carol')
+    by_status = {row['Status']: row['Invoice No']
+                 for row in invoice_rows(carol, demo_invoices.url)}
+    note, credited = by_status['Credit'], by_status['Credited']
+    base = '%s/identity/invoices/%s/' % (demo_invoices.url, note)
+    ubl = carol.get(base + 'einvoice/', timeout=60)
+    pdf = carol.get(base + 'download/', timeout=60)
+    assert (ubl.status_code, pdf.status_code) == (200, 200)
+    ubl_path, pdf_path = tmp_path / 'note.xml', tmp_path / 'note.pdf'
+    ubl_path.write_bytes(ubl.content)
+    pdf_path.write_bytes(pdf.content)
+
+    res = validator.validate(str(ubl_path))
+    cii, _pdf_text = checked_cii(validator, {'pdf_path': pdf_path})
+
+    assert res['syntax'] == 'UBL-CreditNote'
+    assert [rule['name'] for rule in res['rules']] == [
+        'EN16931 UBL 1.3.16', 'Peppol BIS 3.0.21']
+    assert not problems(res), '\n'.join(problems(res))
+    root = etree.fromstring(ubl.content)
+    assert text(root, 'cbc:ID') == note
+    assert text(root, 'cbc:CreditNoteTypeCode') == '381'
+    assert text(root, 'cac:BillingReference/cac:InvoiceDocumentReference/'
+                      'cbc:ID') == credited
+    assert text(cii, 'rsm:ExchangedDocument/ram:TypeCode') == '381'
+    assert text(cii, CII_SETTLEMENT + '/ram:InvoiceReferencedDocument/'
+                                      'ram:IssuerAssignedID') == credited
+    # Acme is Swedish: the credit note carries the domestic 25 %.
+    assert [row[:2] for row in cii_categories(cii, CII_BREAKDOWN)] == [
+        ('S', '25')]
