@@ -36,6 +36,7 @@ from stdnum.se import orgnr as se_orgnr
 from stdnum import util as stdnum_util
 
 from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.einvoice import ubl
 
 # The Peppol Electronic Address Scheme (EAS) codes, as the Peppol BIS
 # Billing 3.0 rules 3.0.21 (OpenPeppol release 2026.5, May 2026) list them
@@ -52,17 +53,10 @@ EAS_CODES = frozenset('''
     9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959
 '''.split())
 
-# The "XX:VAT" schemes of the EAS list: scheme -> country.
-VAT_SCHEMES = {
-    '9910': 'HU', '9914': 'AT', '9920': 'ES', '9922': 'AD', '9923': 'AL',
-    '9924': 'BA', '9925': 'BE', '9926': 'BG', '9927': 'CH', '9928': 'CY',
-    '9929': 'CZ', '9930': 'DE', '9931': 'EE', '9932': 'GB', '9933': 'GR',
-    '9934': 'HR', '9935': 'IE', '9936': 'LI', '9937': 'LT', '9938': 'LU',
-    '9939': 'LV', '9940': 'MC', '9941': 'ME', '9942': 'MK', '9943': 'MT',
-    '9944': 'NL', '9945': 'PL', '9946': 'PT', '9947': 'RO', '9948': 'RS',
-    '9949': 'SI', '9950': 'SK', '9951': 'SM', '9952': 'TR', '9953': 'VA',
-    '9957': 'FR',
-}
+# The "XX:VAT" schemes of the EAS list: scheme -> country (the e-invoice
+# writers' table, inverted).
+VAT_SCHEMES = {scheme: country
+               for country, scheme in ubl.VAT_SCHEMES.items()}
 # Scheme -> (stdnum module, what the identifier is, for the message).
 REGISTERS = {
     '0007': (se_orgnr, _('Swedish organisation number')),

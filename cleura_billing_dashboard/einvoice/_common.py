@@ -6,6 +6,7 @@ module holds them once, so the two syntaxes cannot drift apart.
 
 import decimal
 import re
+from xml.etree import ElementTree as etree
 
 from cleura_billing_dashboard import money
 
@@ -184,3 +185,34 @@ def exemption(category, code='', reason=''):
     code = code or default_code
     reason = reason or (default_reason if not code else '')
     return code, reason
+
+
+class Writer(object):
+    """What both writers do alike: the document, its sign, elements.
+
+    ``NAMESPACES`` maps the element prefixes a subclass writes
+    (``'cbc:ID'``) to their namespace URIs.
+    """
+
+    NAMESPACES = {}
+
+    def __init__(self, document):
+        self.doc = document
+        self.credit_note = document.get('type') == 'credit_note'
+        self.currency = document['currency']
+        # A credit note is stored negative and written positive.
+        self.sign = -1 if self.credit_note else 1
+        self.seller, self.buyer = parties(document)
+
+    def el(self, parent, tag, text=None, **attrs):
+        prefix, local = tag.split(':')
+        node = etree.SubElement(
+            parent, '{%s}%s' % (self.NAMESPACES[prefix], local), attrs)
+        if text is not None:
+            node.text = str(text)
+        return node
+
+    def opt(self, parent, name, value):
+        value = text(value)
+        if value:
+            self.el(parent, name, value)

@@ -96,30 +96,11 @@ def invoice_ubl(document):
     return _Writer(document).write()
 
 
-class _Writer(object):
+class _Writer(_common.Writer):
 
-    def __init__(self, document):
-        self.doc = document
-        self.credit_note = document.get('type') == 'credit_note'
-        self.currency = document['currency']
-        # A credit note is stored negative and written positive.
-        self.sign = -1 if self.credit_note else 1
-        self.seller, self.buyer = _common.parties(document)
+    NAMESPACES = {'cac': NS_CAC, 'cbc': NS_CBC}
 
     # -- helpers
-
-    def el(self, parent, tag, text=None, **attrs):
-        prefix, local = tag.split(':')
-        ns = {'cac': NS_CAC, 'cbc': NS_CBC}[prefix]
-        node = etree.SubElement(parent, '{%s}%s' % (ns, local), attrs)
-        if text is not None:
-            node.text = str(text)
-        return node
-
-    def opt(self, parent, name, text):
-        text = _text(text)
-        if text:
-            self.el(parent, name, text)
 
     def amount(self, parent, name, value):
         value = _common.amount(value, self.sign, self.currency)
