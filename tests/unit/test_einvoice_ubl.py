@@ -15,15 +15,15 @@ import pytest
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.einvoice import ubl
 from tests import factories
+from tests.unit import einvoice_cases as cases
 
 D = decimal.Decimal
 TODAY = datetime.date(2026, 11, 3)
 NS = {'cbc': ubl.NS_CBC, 'cac': ubl.NS_CAC}
 
 # Customer info as the account's validate_customer stores it.
-SWEDISH_BUYER = dict(factories.ACME, org_number='556036-0793',
-                     vat_number='SE556036079301', po_reference='PO-4711')
-MINIMAL_BUYER = dict(factories.ACME)   # required fields only
+SWEDISH_BUYER = cases.SWEDISH_BUYER
+MINIMAL_BUYER = cases.MINIMAL_BUYER   # required fields only
 
 
 @pytest.fixture
@@ -303,13 +303,9 @@ def test_the_validator_catches_a_missing_buyer_reference(db, validator,
 
 
 # Issued through issue.py: the VAT treatment of billing/vat.py.
-DE_BUSINESS = dict(factories.ACME, name='Beispiel GmbH', city='Berlin',
-                   postal_code='10115', country='DE',
-                   vat_number='DE 136 695 976')
-FR_CONSUMER = dict(factories.ACME, name='Jeanne Martin', city='Paris',
-                   postal_code='75001', country='FR')
-US_BUSINESS = dict(factories.ACME, name='Example Inc', city='New York',
-                   postal_code='10001', country='US')
+DE_BUSINESS = cases.DE_BUSINESS
+FR_CONSUMER = cases.FR_CONSUMER
+US_BUSINESS = cases.US_BUSINESS
 
 
 def tax_categories(root, path):

@@ -5,7 +5,6 @@ stub passed through ``issue.InvoiceMail.einvoice_for``, the one seam.
 """
 
 import types
-from unittest import mock
 
 from django.core import mail
 import pytest
@@ -18,7 +17,6 @@ from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import notify
 from cleura_billing_dashboard.notify.models import InvoiceMail
 from tests import factories
-from tests.unit import test_account_facade as fakes
 from tests.unit import test_notify_issue as issue_tests
 from tests.unit import test_notify_outbox as outbox_tests
 
@@ -29,16 +27,8 @@ XML = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
        b'Invoice-2"/>')
 
 
-@pytest.fixture
-def keystone():
-    """As test_notify_issue's: service credentials, Keystone in memory."""
-    fake = fakes.FakeKeystone()
-    conf.get_conf().set_override('auth_url', 'http://keystone.test/v3',
-                                 'keystone_service')
-    with mock.patch.object(account_store, 'service_client',
-                           return_value=fake):
-        yield fake
-    conf.get_conf().clear_override('auth_url', 'keystone_service')
+# Service credentials, Keystone in memory: test_notify_issue's fixture.
+keystone = issue_tests.keystone
 
 
 @pytest.fixture

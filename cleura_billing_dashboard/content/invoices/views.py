@@ -149,48 +149,57 @@ class DetailView(PolicyMixin, views.HorizonTemplateView):
         return context
 
 
-class PdfView(PolicyMixin, views.APIView):
-    """The stored PDF, inline (View PDF) or as an attachment (Download)."""
+class _StoredDocumentView(PolicyMixin, views.APIView):
+    """A document stored at issue, served as it was stored."""
 
-    disposition = 'inline'
+    disposition = 'attachment'
+    content_type = None
+    error_message = None
+
+    def fetch(self, request, number):
+        """``(filename, bytes)`` of the project's invoice ``number``."""
+        raise NotImplementedError
 
     def get(self, request, number):
         try:
-            filename, pdf = billing.invoice_pdf(request, number)
+            filename, content = self.fetch(request, number)
         except http.Http404:
             raise
         except Exception:
-            exceptions.handle(request, _('Unable to retrieve the invoice '
-                                         'PDF.'), redirect=INDEX_URL)
-        response = http.HttpResponse(pdf, content_type='application/pdf')
+            exceptions.handle(request, self.error_message,
+                              redirect=INDEX_URL)
+        response = http.HttpResponse(content,
+                                     content_type=self.content_type)
         response['Content-Disposition'] = '%s; filename="%s"' % (
             self.disposition, filename)
-        response['Content-Length'] = len(pdf)
+        response['Content-Length'] = len(content)
         response['X-Content-Type-Options'] = 'nosniff'
         return response
+
+
+class PdfView(_StoredDocumentView):
+    """The stored PDF, inline (View PDF) or as an attachment (Download)."""
+
+    disposition = 'inline'
+    content_type = 'application/pdf'
+    error_message = _('Unable to retrieve the invoice PDF.')
+
+    def fetch(self, request, number):
+        return billing.invoice_pdf(request, number)
 
 
 class DownloadView(PdfView):
     disposition = 'attachment'
 
 
-class EInvoiceView(PolicyMixin, views.APIView):
+class EInvoiceView(_StoredDocumentView):
     """The stored e-invoice (Peppol BIS 3.0 UBL) as an attachment."""
 
-    def get(self, request, number):
-        try:
-            filename, content = billing.invoice_einvoice(request, number)
-        except http.Http404:
-            raise
-        except Exception:
-            exceptions.handle(request, _('Unable to retrieve the '
-                                         'e-invoice.'), redirect=INDEX_URL)
-        response = http.HttpResponse(content, content_type='application/xml')
-        response['Content-Disposition'] = 'attachment; filename="%s"' % (
-            filename)
-        response['Content-Length'] = len(content)
-        response['X-Content-Type-Options'] = 'nosniff'
-        return response
+    content_type = 'application/xml'
+    error_message = _('Unable to retrieve the e-invoice.')
+
+    def fetch(self, request, number):
+        return billing.invoice_einvoice(request, number)
 
 
 class CsvView(views.APIView):
