@@ -10,6 +10,12 @@ the same invoice as CII inside, PDF/A-3b), store invoice, lines, PDF and
 e-invoice, and queue its mail. Either all of that
 is committed or none of it, number included.
 
+Credit: the project's available credit in the invoice's currency
+(``billing.credit``) is taken off each new invoice, at most its total,
+in that same transaction under the project's credit lock: the documents
+show it as prepaid and the amount due is the rest. Credit notes make
+credit (when the invoice they credit was paid) and spend none.
+
 An invoice whose e-invoice cannot be made (a seller without an electronic
 address: ``[seller] peppol_id``, org_number or vat_number) is not issued
 and the run stops with ``einvoices.EInvoiceError``: the seller is the
@@ -39,6 +45,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 
+from cleura_billing_dashboard.billing import credit
 from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
@@ -160,6 +167,7 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
                              unit_price=line.unit_price,
                              vat_rate=vat.line_rate(treatment, line.vat_rate))
                  for line in usage_lines]
+        credit.ensure_lock(project_id)
         try:
             result.issued.append(_store(invoice, lines, prefix, notify))
         except AlreadyIssued:
@@ -357,7 +365,9 @@ def _store(invoice, lines, prefix, notify):
     """Number, total, make the documents of and store ``invoice``, at once.
 
     One transaction: the PDF and the e-invoice are stored with the invoice
-    or not at all.
+    or not at all. An invoice (not a credit note) takes the project's
+    available credit, under its credit lock (``credit.ensure_lock`` must
+    have created the row).
     """
     settings = conf.get_conf()
     invoice.currency = settings.billing.currency
@@ -372,7 +382,11 @@ def _store(invoice, lines, prefix, notify):
     invoice.total = sums.total
     try:
         with transaction.atomic():
-            # First write of the transaction: see numbering.
+            spends = invoice.type == Invoice.INVOICE
+            if spends:
+                # First statement, before the series lock: see credit.
+                credit.lock(invoice.project_id)
+            # First write after the credit lock: see numbering.
             invoice.number = numbering.next_number(prefix)
             # Checked again under the series lock: a concurrent run of the
             # same period may have committed since the check outside.
@@ -381,7 +395,10 @@ def _store(invoice, lines, prefix, notify):
                 raise AlreadyIssued(invoice.project_id)
             invoice.payment_reference = ocr.ocr_for(
                 ''.join(c for c in invoice.number if c.isdigit()))
-            document = invoice.as_document(lines)
+            prepaid = (credit.to_apply(invoice.project_id, invoice.currency,
+                                       invoice.total) if spends
+                       else credit.ZERO)
+            document = invoice.as_document(lines, prepaid=prepaid)
             # The e-invoice first: it refuses what the PDF would not,
             # before the render's cost.
             ubl = _ubl(invoice, document)
@@ -390,6 +407,7 @@ def _store(invoice, lines, prefix, notify):
                 document)
             invoice.pdf_sha256 = hashlib.sha256(invoice.pdf).hexdigest()
             invoice.store(lines)
+            credit.record_applied(invoice, prepaid)
             einvoices.store_ubl(invoice, ubl)
             if notify is not None:
                 notify(invoice)

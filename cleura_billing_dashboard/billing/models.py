@@ -13,8 +13,10 @@ What callers may rely on:
   amounts are negative.
 * Nothing derived is stored: ``Invoice.objects.with_balance()`` annotates
   ``paid_amount`` (settled payments), ``credited_amount`` (credit notes
-  against the invoice, positive), ``balance`` (total - credited - paid;
-  negative when overpaid: a credit), ``outstanding`` (the balance, never
+  against the invoice, positive), ``credit_applied`` (the project's credit
+  taken off it at issue, positive; see ``billing.credit``), ``balance``
+  (total - credited - paid - credit applied; negative when overpaid: a
+  credit), ``outstanding`` (the balance, never
   below 0) and ``status``, all in SQL so lists can filter and page on them.
   The status of an invoice is ``credited`` when credit notes cover its
   total, else ``paid`` when nothing is outstanding, else ``overdue`` after
@@ -132,16 +134,26 @@ class InvoiceQuerySet(_ImmutableQuerySet):
                     .values('credits')
                     .annotate(amount=models.Sum('total'))
                     .values('amount'))
+        applied = (CreditEntry.objects
+                   .filter(invoice=models.OuterRef('pk'),
+                           kind=CreditEntry.APPLIED)
+                   .values('invoice')
+                   .annotate(amount=models.Sum('amount'))
+                   .values('amount'))
         zero = _decimal(ZERO)
         return self.annotate(
             paid_amount=_amount(functions.Coalesce(
                 models.Subquery(settled), zero)),
             credited_amount=_amount(zero - functions.Coalesce(
                 models.Subquery(credited), zero)),
+            # Applied entries are negative (credit spent): positive here.
+            credit_applied=_amount(zero - functions.Coalesce(
+                models.Subquery(applied), zero)),
             # Rounded to the stored scale: SQLite sums decimals as floats.
             balance=_amount(functions.Round(
                 models.F('total') - models.F('credited_amount') -
-                models.F('paid_amount'), AMOUNT['decimal_places'])),
+                models.F('paid_amount') - models.F('credit_applied'),
+                AMOUNT['decimal_places'])),
             outstanding=_amount(functions.Greatest('balance', zero)),
             status=models.Case(
                 models.When(type=Invoice.CREDIT_NOTE,
@@ -246,15 +258,23 @@ class Invoice(models.Model):
             lines = self.lines.all()
         return totals_mod.compute(lines, self.currency).vat_breakdown
 
-    def as_document(self, lines=None):
+    def as_document(self, lines=None, prepaid=None):
         """This invoice as the plain dict ``pdf.render_invoice_pdf`` takes.
 
         ``lines`` defaults to the stored lines; the issuer passes the new,
-        unsaved ones. The amount due is the total: the document is what
+        unsaved ones. ``prepaid`` is the project's credit applied at issue
+        (BT-113); it defaults to the stored credit entry of this invoice.
+        The amount due is the total less that credit: the document is what
         was sent at issue, not the payment status.
         """
         if lines is None:
             lines = list(self.lines.all())
+        if prepaid is None:
+            prepaid = ZERO
+            if self.pk is not None:
+                prepaid = -(CreditEntry.objects.filter(
+                    invoice=self, kind=CreditEntry.APPLIED).aggregate(
+                        amount=models.Sum('amount'))['amount'] or ZERO)
 
         def amount(value):
             return money.quantize(value, self.currency)
@@ -299,7 +319,8 @@ class Invoice(models.Model):
             'vat_exemption_text': self.vat_exemption_text,
             'vat_total': amount(self.vat_total),
             'total': amount(self.total),
-            'amount_due': amount(self.total),
+            'prepaid_amount': amount(prepaid),
+            'amount_due': amount(self.total - prepaid),
             'payment_reference': self.payment_reference,
             'reason': self.reason,
         }
@@ -454,3 +475,77 @@ class NumberSeries(models.Model):
 
     def __str__(self):
         return '%s%d' % (self.prefix, self.last_value)
+
+
+class CreditEntryQuerySet(_ImmutableQuerySet):
+    """Credit entries are inserted one by one, never changed."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise ImmutableInvoiceError('credit entries are written by '
+                                    'billing.credit')
+
+
+class CreditEntry(models.Model):
+    """One use of a project's credit: applied to an invoice, or refunded.
+
+    Credit is earned by the invoices themselves (an overpaid or credited
+    paid invoice has a negative balance, see ``billing.credit``); these
+    rows are what was spent of it, negative amounts. Insert-only:
+    corrections are new entries. ``(kind, reference)`` is unique: an
+    invoice gets credit applied once (its number is the reference), a
+    refund is recorded once per operator reference.
+    """
+
+    APPLIED = 'applied'
+    REFUNDED = 'refunded'
+    KINDS = ((APPLIED, _('Applied to an invoice')),
+             (REFUNDED, _('Refunded')))
+
+    project_id = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=16, choices=KINDS)
+    amount = models.DecimalField(**AMOUNT)
+    # The invoice the credit was applied to (none for a refund).
+    invoice = models.ForeignKey(Invoice, null=True, blank=True,
+                                on_delete=models.PROTECT,
+                                related_name='credit_entries')
+    reference = models.CharField(max_length=128)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CreditEntryQuerySet.as_manager()
+
+    class Meta:
+        base_manager_name = 'objects'
+        ordering = ['created_at', 'pk']
+        indexes = [models.Index(fields=['project_id', 'currency'],
+                                name='cleura_credit_project')]
+        constraints = [
+            models.UniqueConstraint(fields=['kind', 'reference'],
+                                    name='cleura_credit_once_per_reference'),
+        ]
+
+    def __str__(self):
+        return '%s %s %s' % (self.kind, self.reference, self.amount)
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableInvoiceError('a credit entry cannot change')
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError('a credit entry cannot be deleted')
+
+
+class CreditLock(models.Model):
+    """A project's row to serialize whoever spends its credit.
+
+    See ``billing.credit``: created in a commit of its own, then updated
+    first thing in each transaction that applies or refunds credit.
+    """
+
+    project_id = models.CharField(max_length=64, unique=True)
+    uses = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return self.project_id

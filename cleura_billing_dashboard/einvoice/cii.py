@@ -191,6 +191,10 @@ class _Writer(_common.Writer):
         self.amount(totals, 'ram:TaxTotalAmount', doc['vat_total'],
                     currencyID=self.currency)
         self.amount(totals, 'ram:GrandTotalAmount', doc['total'])
+        if doc.get('prepaid_amount'):
+            # BT-113: the customer's credit taken off at issue.
+            self.amount(totals, 'ram:TotalPrepaidAmount',
+                        doc['prepaid_amount'])
         self.amount(totals, 'ram:DuePayableAmount',
                     doc.get('amount_due', doc['total']))
         if doc.get('credits_number'):

@@ -20,6 +20,8 @@ ElementTree: no dependency beyond the plugin's.
   participant ids, ``scheme:identifier`` (``0007:5566778899``); the
   seller's is the ``[seller] peppol_id`` option once the issuer keeps it
   in its seller snapshot;
+* ``prepaid_amount``: credit applied at issue (BT-113, PrepaidAmount);
+  ``amount_due`` (BT-115) is then the total less it;
 * per line ``vat_category`` and per VAT breakdown entry ``category``,
   ``exemption_reason_code``, ``exemption_reason``: the VAT treatment.
   Without them the category follows the rate (``default_vat_category``).
@@ -230,6 +232,10 @@ class _Writer(_common.Writer):
         self.amount(totals, 'cbc:LineExtensionAmount', self.doc['net_total'])
         self.amount(totals, 'cbc:TaxExclusiveAmount', self.doc['net_total'])
         self.amount(totals, 'cbc:TaxInclusiveAmount', self.doc['total'])
+        if self.doc.get('prepaid_amount'):
+            # BT-113: the customer's credit taken off at issue.
+            self.amount(totals, 'cbc:PrepaidAmount',
+                        self.doc['prepaid_amount'])
         self.amount(totals, 'cbc:PayableAmount',
                     self.doc.get('amount_due', self.doc['total']))
 

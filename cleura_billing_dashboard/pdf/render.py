@@ -12,7 +12,8 @@ The invoice dict (money is ``Decimal``, dates are ``datetime.date``)::
              vat_rate (percent), net_amount, vat_category (optional)}],
     net_total, vat_breakdown: [{rate, base, amount} (+ optional category,
     exemption_reason_code, exemption_reason)], vat_total, total,
-    amount_due, payment_reference (the OCR number),
+    prepaid_amount (optional: credit taken off at issue), amount_due,
+    payment_reference (the OCR number),
     reason (optional: why a credit note was issued),
     vat_treatment, vat_exemption_text (optional: the VAT treatment as
     issued; the text is printed, and for 'reverse_charge' the buyer's
@@ -220,6 +221,8 @@ def _context(invoice, language):
                           for vat in invoice['vat_breakdown']],
         'vat_total': amount(invoice['vat_total']),
         'total': amount(invoice['total']),
+        'prepaid_amount': (amount(invoice['prepaid_amount'])
+                           if invoice.get('prepaid_amount') else ''),
         'amount_due': amount(invoice['amount_due']),
         'payment_reference': invoice['payment_reference'],
         # The VAT treatment's wording as issued (0 % categories), and for
