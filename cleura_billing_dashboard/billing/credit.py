@@ -217,11 +217,12 @@ def refund(project_id, amount, *, reference, currency, reason=''):
         found = CreditEntry.objects.filter(kind=CreditEntry.REFUNDED,
                                            reference=reference).first()
         if found is not None:
-            if (found.project_id, found.currency, -found.amount) != (
+            recorded = money.quantize(-found.amount, found.currency)
+            if (found.project_id, found.currency, recorded) != (
                     project_id, currency, amount):
                 raise CreditError(
                     'reference %s was recorded as a refund of %s %s to '
-                    'project %s' % (reference, -found.amount, found.currency,
+                    'project %s' % (reference, recorded, found.currency,
                                     found.project_id))
             return Refunded(found, False, available(project_id, currency))
         credit = available(project_id, currency)
