@@ -9,6 +9,7 @@ import datetime
 
 from lxml import etree
 
+from cleura_billing_dashboard.billing import ledger
 from tests import factories
 
 TODAY = datetime.date(2026, 11, 3)
@@ -42,6 +43,20 @@ def issue_for(buyer, lines=None, project_id='proj-a'):
     return factories.issue_invoice(
         project_id, lines=lines, today=TODAY,
         buyer_lookup=lambda project: buyer)
+
+
+def with_credit(paid, project_id='proj-a'):
+    """November's invoice of a project that paid ``paid`` for October's.
+
+    Both are 10 x 10 + 25 % VAT (125.00 SEK); what October was overpaid
+    by is taken off November's at issue (BT-113).
+    """
+    october = issue_for(SWEDISH_BUYER, project_id=project_id)
+    ledger.record_payment(october, paid, provider='manual',
+                          reference='overpaid-%s' % project_id)
+    return factories.issue_invoice(
+        project_id, '2026-11', today=datetime.date(2026, 12, 2),
+        buyer_lookup=lambda project: SWEDISH_BUYER)
 
 
 def document_of(invoice, **extra):

@@ -7,6 +7,8 @@ SaxonC-HE): no XSD error and no fatal assert is allowed. The same
 invoices inside the Factur-X PDF: ``test_facturx_pdfa.py``.
 """
 
+import decimal
+
 from lxml import etree
 import pytest
 
@@ -295,3 +297,15 @@ def test_the_validator_catches_a_missing_seller_vat_number(db, validator,
     assert not res['valid']
     assert 'BR-S-02' in {item['id'] for rule in res['rules']
                          for item in rule['fatal']}
+
+
+@pytest.mark.parametrize('paid, prepaid, payable', [
+    ('200', '75.00', '50.00'), ('300', '125.00', '0.00')])
+def test_credit_applied_at_issue_is_prepaid(db, check, paid, prepaid,
+                                            payable):
+    invoice = cases.with_credit(decimal.Decimal(paid))
+    root = check(cii_of(invoice))
+    assert (text(root, TOTALS + 'ram:GrandTotalAmount'),
+            text(root, TOTALS + 'ram:TotalPrepaidAmount'),
+            text(root, TOTALS + 'ram:DuePayableAmount')) == (
+        '125.00', prepaid, payable)

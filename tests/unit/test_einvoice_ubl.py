@@ -12,6 +12,7 @@ import decimal
 from lxml import etree
 import pytest
 
+from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.einvoice import ubl
 from tests import factories
@@ -387,3 +388,25 @@ def test_buyer_outside_the_eu(db, check):
     assert [row[0] for row in tax_categories(root, LINE_CATEGORY)] == [
         'G', 'G']
     assert text(root, 'cac:LegalMonetaryTotal/cbc:PayableAmount') == '444.80'
+
+
+@pytest.mark.parametrize('paid, prepaid, payable', [
+    ('200', '75.00', '50.00'),     # part of the total
+    ('300', '125.00', '0.00'),     # all of it: nothing left to pay
+])
+def test_credit_applied_at_issue_is_prepaid(db, check, paid, prepaid,
+                                            payable):
+    invoice = cases.with_credit(D(paid))
+    for data in (ubl_of(invoice),
+                 bytes(einvoices.ubl_for(invoice).content)):   # as stored
+        root = check(data)
+        totals = 'cac:LegalMonetaryTotal/cbc:'
+        assert (text(root, totals + 'TaxInclusiveAmount'),
+                text(root, totals + 'PrepaidAmount'),
+                text(root, totals + 'PayableAmount')) == (
+            '125.00', prepaid, payable)
+
+
+def test_no_prepaid_amount_without_credit(db, check):
+    root = check(ubl_of(issue_for(SWEDISH_BUYER)))
+    assert root.find('cac:LegalMonetaryTotal/cbc:PrepaidAmount', NS) is None

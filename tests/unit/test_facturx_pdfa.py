@@ -10,6 +10,7 @@ document information, identical bytes.
 """
 
 import datetime
+import decimal
 import io
 import shutil
 import subprocess
@@ -55,7 +56,11 @@ def issued(kind, project_id='proj-a'):
         'long-descriptions': (cases.SWEDISH_BUYER, cases.long_lines()),
         'hundred-lines': (cases.SWEDISH_BUYER, cases.hundred_lines()),
         'no-optional-fields': (cases.MINIMAL_BUYER, None),
+        'credit-applied': (None, None),
     }[kind]
+    if kind == 'credit-applied':
+        return cases.document_of(cases.with_credit(
+            decimal.Decimal('200'), project_id)), '380'
     invoice = cases.issue_for(buyer, lines, project_id)
     if kind != 'credit-note':
         return cases.document_of(invoice), '380'
@@ -100,7 +105,8 @@ def xmp_text(root, path):
 @pytest.mark.parametrize('kind', [
     'domestic', 'reverse-charge', 'oss-consumer', 'outside-eu',
     'credit-note', 'several-rates', 'swedish-names', 'greek-names',
-    'html-like', 'long-descriptions', 'hundred-lines', 'no-optional-fields'])
+    'html-like', 'long-descriptions', 'hundred-lines', 'no-optional-fields',
+    'credit-applied'])
 def test_every_kind_of_invoice_is_valid_factur_x(db, validator, tmp_path,
                                                  kind):
     document, type_code = issued(kind)
