@@ -67,7 +67,8 @@ if _TEST_DB == 'postgresql':
         'USER': os.environ.get('CLEURA_TEST_DB_USER', 'postgres'),
         'HOST': os.environ.get('CLEURA_TEST_DB_HOST', '127.0.0.1'),
         'PORT': os.environ.get('CLEURA_TEST_DB_PORT', '5432'),
-        'TEST': {'NAME': 'test_cleura_billing'},
+        'TEST': {'NAME': os.environ.get('CLEURA_TEST_DB_TEST_NAME',
+                                        'test_cleura_billing')},
     }
 elif _TEST_DB == 'mysql':
     import pymysql  # the driver installed here; Django asks for MySQLdb
@@ -79,7 +80,9 @@ elif _TEST_DB == 'mysql':
         'HOST': os.environ.get('CLEURA_TEST_DB_HOST', '127.0.0.1'),
         'PORT': os.environ.get('CLEURA_TEST_DB_PORT', '3306'),
         'OPTIONS': {'charset': 'utf8mb4'},
-        'TEST': {'NAME': 'test_cleura_billing', 'CHARSET': 'utf8mb4'},
+        'TEST': {'NAME': os.environ.get('CLEURA_TEST_DB_TEST_NAME',
+                                        'test_cleura_billing'),
+                 'CHARSET': 'utf8mb4'},
     }
 elif _TEST_DB != 'sqlite':
     raise RuntimeError('CLEURA_TEST_DB must be sqlite, postgresql or mysql, '

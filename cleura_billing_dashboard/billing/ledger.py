@@ -10,6 +10,14 @@ after the other and the second one sees the first: a payment beyond what
 is due is recorded in full and reported as the invoice's credit, never
 dropped.
 
+Each payment first takes its project's credit lock (``billing.credit``),
+the lock issuing and credit refunds take too: every movement of one
+project's money is serialized on one row, always taken before the invoice
+row (issuing takes it before the number series), so they cannot deadlock;
+and on SQLite it is the transaction's first write, so a payment arriving
+while an invoice is being issued waits for it instead of failing with
+"database is locked".
+
 Outstanding amounts and statuses are not stored; they are computed from
 this ledger (``InvoiceQuerySet.with_balance``).
 """
@@ -20,6 +28,7 @@ import logging
 
 from django.db import transaction
 
+from cleura_billing_dashboard.billing import credit
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard import money
@@ -67,11 +76,20 @@ def record_payment(invoice, amount, *, provider, reference, currency=None,
     invoice's; the amount must be above zero and is rounded to the
     currency's minor unit; credit notes take no payments (``ValueError``).
 
-    Runs in its own transaction, or in the caller's, with the invoice row
-    locked. A change that leaves a credit is logged as a warning.
+    Runs in its own transaction, or in the caller's, with the project's
+    credit lock and the invoice row taken, in that order (see the module
+    doc; in the caller's transaction, as its first write on SQLite). A
+    change that leaves a credit is logged as a warning.
     """
     invoice_id = getattr(invoice, 'pk', invoice)
+    # An invoice's project never changes: read before the transaction.
+    project_id = (Invoice.objects.filter(pk=invoice_id)
+                  .values_list('project_id', flat=True).first())
+    if project_id is not None:
+        credit.ensure_lock(project_id)
     with transaction.atomic():
+        if project_id is not None:
+            credit.lock(project_id)
         invoice = lock_invoice(invoice_id)
         payment, created = _write(invoice, amount, provider, reference,
                                   currency or invoice.currency, state)

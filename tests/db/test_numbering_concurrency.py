@@ -6,6 +6,7 @@ database pytest-django created (hence ``transaction=True``: the workers must
 see committed rows, and the test's rows are flushed after it).
 """
 
+import decimal
 import json
 import os
 import subprocess
@@ -131,3 +132,67 @@ def test_concurrent_first_downloads_store_one_einvoice(child_env, tmp_path):
     assert len({(result['pk'], result['sha256'])
                 for result in results}) == 1
     assert report(child_env)['einvoices'] == [[number, results[0]['sha256']]]
+
+
+def test_concurrent_issuers_refunds_and_payments_spend_credit_once(
+        child_env, tmp_path):
+    """No credit is spent twice by concurrent issuers, refunds, payments.
+
+    Four issuers (two number series) of the same projects, a refund run
+    and a payment run start at once.
+    """
+    D = decimal.Decimal
+    projects = ['proj-%d' % i for i in range(3)]
+    header = 'project_id,product,region,quantity,unit,unit_price,vat_rate\n'
+
+    def usage(price, name):
+        path = tmp_path / name
+        path.write_text(header + ''.join('%s,compute,Sto2,1,h,%s,25\n'
+                                         % (p, price) for p in projects))
+        return str(path)
+
+    # September: 100.00 each, paid 100.00 beyond it: 100.00 of credit.
+    out = subprocess.run(
+        [sys.executable, '-m', 'tests.db.worker', '-', 'overpaid',
+         usage('80', 'september.csv'), '2026-09', '2026-10-01', '100'],
+        env=child_env, cwd=REPO_ROOT, check=True, capture_output=True,
+        text=True).stdout
+    september = json.loads(out.splitlines()[-1])['issued']
+    assert len(september) == len(projects)
+
+    # Each issuer wants 30.00 of each project's credit, the refund run
+    # 30.00: 150.00 asked of 100.00 (+ 10.00 the payment run adds).
+    month = usage('24', 'month.csv')
+    commands = [['issue', month, period, date] for period, date in (
+        ('2026-10', '2026-11-02'), ('2026-11', '2026-12-02'),
+        ('2026-12', '2027-01-04'), ('2027-01', '2027-02-02'))]
+    commands.append(['refund', '30', 'R'] + projects)
+    commands.append(['pay', '10', 'extra'] + september)
+    results = run_workers(child_env, tmp_path / 'barrier', commands)
+    assert all(len(result['issued']) == len(projects)
+               for result in results[:4])
+    refused = {project for project, _ in results[4]['refused']}
+
+    stored = report(child_env)['credit']
+    for project_id in projects:
+        project = stored[project_id]
+        issued = project['invoices'][1:]
+        assert len(issued) == 4
+        applied = sum(D(applied) for _, _, applied in issued)
+        refunded = sum(-D(amount) for kind, amount in project['entries']
+                       if kind == 'refunded')
+        assert refunded == (0 if project_id in refused else 30)
+        # Every entry spent is one applied credit or the refund.
+        assert sum(-D(amount) for _, amount in project['entries']) == (
+            applied + refunded)
+        assert all(D(applied) <= D(total) for _, total, applied in issued)
+        # Never more spent than earned: 100.00, or 110.00 with the extra
+        # payment; the rest is available.
+        assert D(project['earned']) == D('110.00')
+        assert applied + refunded <= D('110.00')
+        assert D(project['available']) == (
+            D(project['earned']) - applied - refunded)
+        # Credit ran out: the asks exceed it whatever the order.
+        assert applied + refunded >= D('100.00')
+        print(project_id, 'applied', [a for _, _, a in issued],
+              'refunded', refunded)

@@ -4,6 +4,9 @@
     python -m tests.db.worker BARRIER issue USAGE_FILE PERIOD ISSUE_DATE
     python -m tests.db.worker - old-invoice USAGE_FILE PERIOD ISSUE_DATE
     python -m tests.db.worker BARRIER ubl NUMBER
+    python -m tests.db.worker - overpaid USAGE_FILE PERIOD ISSUE_DATE EXTRA
+    python -m tests.db.worker BARRIER refund AMOUNT REFERENCE PROJECT...
+    python -m tests.db.worker BARRIER pay AMOUNT REFERENCE NUMBER...
     python -m tests.db.worker - report
 
 A worker connects, marks itself ready in the folder BARRIER and waits for
@@ -11,6 +14,7 @@ the file ``go`` there, so that all workers start at the same moment.
 """
 
 import datetime
+import decimal
 import json
 import os
 import pathlib
@@ -28,8 +32,10 @@ from django.db import transaction  # noqa: E402
 
 from unittest import mock  # noqa: E402
 
+from cleura_billing_dashboard.billing import credit  # noqa: E402
 from cleura_billing_dashboard.billing import einvoices  # noqa: E402
 from cleura_billing_dashboard.billing import issue  # noqa: E402
+from cleura_billing_dashboard.billing import ledger  # noqa: E402
 from cleura_billing_dashboard.billing import models  # noqa: E402
 from cleura_billing_dashboard.billing import numbering  # noqa: E402
 from cleura_billing_dashboard import usage  # noqa: E402
@@ -97,8 +103,66 @@ def first_ubl(number):
     return {'pk': stored.pk, 'sha256': stored.sha256, 'tried': bool(tried)}
 
 
+def issue_overpaid(usage_file, period, issue_date, extra):
+    """Issue the period and pay each invoice ``extra`` beyond its total."""
+    result = issue_period(usage_file, period, issue_date)
+    for number in result['issued']:
+        invoice = models.Invoice.objects.get(number=number)
+        ledger.record_payment(invoice, invoice.total + decimal.Decimal(extra),
+                              provider='manual', reference='over-' + number)
+    return result
+
+
+def refund(amount, reference, *projects):
+    """Refund ``amount`` of each project's credit; what was refused."""
+    refused = []
+    for project_id in projects:
+        try:
+            credit.refund(project_id, decimal.Decimal(amount),
+                          reference='%s-%s' % (reference, project_id),
+                          currency='SEK')
+        except credit.CreditError as e:
+            refused.append([project_id, str(e)])
+    return {'refused': refused}
+
+
+def pay(amount, reference, *numbers):
+    """Pay each invoice ``amount`` more, as a payment run would."""
+    for number in numbers:
+        ledger.record_payment(models.Invoice.objects.get(number=number),
+                              decimal.Decimal(amount), provider='manual',
+                              reference='%s-%s' % (reference, number))
+    return {'paid': list(numbers)}
+
+
+def credit_report():
+    """Per project: its invoices, credit entries, credit and earnings.
+
+    Invoices as (number, total, credit applied); ``earned`` is what its
+    invoices' negative balances hold.
+    """
+    projects = {}
+    for invoice in (models.Invoice.objects.with_balance()
+                    .order_by('number')):
+        project = projects.setdefault(invoice.project_id, {
+            'invoices': [], 'earned': '0'})
+        project['invoices'].append([invoice.number, str(invoice.total),
+                                    str(invoice.credit_applied)])
+        if invoice.balance < 0:
+            project['earned'] = str(decimal.Decimal(project['earned']) -
+                                    invoice.balance)
+    for project_id, project in projects.items():
+        project['entries'] = [
+            [kind, str(amount)] for kind, amount in
+            models.CreditEntry.objects.filter(project_id=project_id)
+            .values_list('kind', 'amount')]
+        project['available'] = str(credit.available(project_id, 'SEK'))
+    return projects
+
+
 def report():
     return {
+        'credit': credit_report(),
         'einvoices': sorted(models.EInvoice.objects.values_list(
             'invoice__number', 'sha256')),
         'invoices': sorted(models.Invoice.objects.values_list(
@@ -113,12 +177,18 @@ def main(barrier, command, *args):
         result = report()
     elif command == 'old-invoice':
         result = issue_old_invoices(*args)
+    elif command == 'overpaid':
+        result = issue_overpaid(*args)
     else:
         wait_for_go(barrier)
         if command == 'numbers':
             result = take_numbers(int(args[0]))
         elif command == 'ubl':
             result = first_ubl(*args)
+        elif command == 'refund':
+            result = refund(*args)
+        elif command == 'pay':
+            result = pay(*args)
         else:
             result = issue_period(*args)
     print(json.dumps(result))

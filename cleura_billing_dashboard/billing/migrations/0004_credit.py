@@ -4,6 +4,19 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def lock_rows(apps, schema_editor):
+    """A credit lock row for every project invoiced before this migration.
+
+    Later projects get theirs when first issued (``credit.ensure_lock``),
+    outside any transaction.
+    """
+    Invoice = apps.get_model('cleura_billing', 'Invoice')
+    CreditLock = apps.get_model('cleura_billing', 'CreditLock')
+    for project_id in (Invoice.objects.order_by().values_list(
+            'project_id', flat=True).distinct()):
+        CreditLock.objects.get_or_create(project_id=project_id)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -39,4 +52,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('kind', 'reference'), name='cleura_credit_once_per_reference')],
             },
         ),
+        migrations.RunPython(lock_rows, migrations.RunPython.noop),
     ]
