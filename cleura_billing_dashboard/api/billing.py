@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from horizon.utils import functions as utils
 from openstack_dashboard.api import base
 
+from cleura_billing_dashboard.billing import credit
 from cleura_billing_dashboard.billing import einvoices
 from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing import queries
@@ -38,7 +39,8 @@ class Invoice(base.APIResourceWrapper):
 
     _attrs = ['id', 'number', 'type', 'currency', 'issue_date', 'due_date',
               'period_start', 'period_end', 'net_total', 'vat_total',
-              'total', 'paid_amount', 'credited_amount', 'balance',
+              'total', 'paid_amount', 'credited_amount', 'credit_applied',
+              'balance',
               'outstanding', 'status', 'payment_reference', 'credits_id',
               'reason']
 
@@ -90,6 +92,16 @@ def overdue_summary(request):
     return {'count': count,
             'totals': [format_amount(request, amount, currency)
                        for currency, amount in sorted(totals.items())]}
+
+
+def credit_summary(request):
+    """The project's available credit, one amount per currency.
+
+    Each is written for the user's locale; the list is empty when the
+    project has no credit. It is taken off its next invoices at issue.
+    """
+    return [format_amount(request, found.amount, found.currency)
+            for found in credit.project_credits(_project_id(request))]
 
 
 def invoice_list_all(request, **filters):
@@ -144,7 +156,8 @@ def invoice_get(request, number):
     } for step, address, sent_at in reminders.reminders_sent(
         invoice.number)]
     wrapped.display = {name: amount(getattr(invoice, name)) for name in (
-        'net_total', 'vat_total', 'total', 'paid_amount', 'outstanding')}
+        'net_total', 'vat_total', 'total', 'paid_amount', 'credit_applied',
+        'outstanding')}
     # Paid beyond what is due: the customer's credit (0 when none).
     wrapped.credit = max(-invoice.balance, 0)
     wrapped.display['credit'] = amount(wrapped.credit)

@@ -345,6 +345,48 @@ class InvoicesPanelTests(test.TestCase):
                           self.paid.number],
                          [row.number for row in res.context['table'].data])
 
+    def credit_div(self, res):
+        return res.content.decode().split('invoices-credit')[1].split(
+            '</div>')[0].replace('\xa0', ' ')
+
+    def test_index_shows_the_projects_credit(self):
+        ledger.record_payment(self.paid, 125, provider='manual',
+                              reference='twice')
+        res = self.client.get(INDEX_URL)
+        self.assertIn('Credit: SEK125.00, taken off your next invoice.',
+                      ' '.join(self.credit_div(res).split()))
+        res = self.client.get(INDEX_URL, HTTP_ACCEPT_LANGUAGE='sv')
+        self.assertIn('125,00 kr', self.credit_div(res))
+
+    def test_no_credit_line_without_credit(self):
+        ledger.record_payment(self.other, 999,
+                              provider='manual', reference='theirs')
+        self.assertNotContains(self.client.get(INDEX_URL), 'invoices-credit')
+
+    def test_the_index_works_without_its_credit_line_when_it_fails(self):
+        with mock.patch('cleura_billing_dashboard.billing.credit.'
+                        'project_credits',
+                        side_effect=OperationalError('down')):
+            res = self.client.get(INDEX_URL)
+        self.assertEqual(200, res.status_code)
+        self.assertNotContains(res, 'invoices-credit')
+        self.assertEqual(3, len(res.context['table'].data))
+
+    def test_detail_shows_the_credit_applied_at_issue(self):
+        ledger.record_payment(self.paid, 100, provider='manual',
+                              reference='too-much')
+        after = issue_for(self.tenant.id, '2026-04')
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[after.number]))
+        self.assertContains(res, '<dt>Credit applied</dt>')
+        self.assertContains(res, 'invoice-credit-applied">SEK100.00</dd>')
+        # 556.00 less the 100.00 of credit.
+        self.assertContains(res, '<dt>Outstanding</dt><dd>SEK456.00</dd>')
+        self.assertNotContains(self.client.get(INDEX_URL), 'invoices-credit')
+        res = self.client.get(reverse('horizon:identity:invoices:detail',
+                                      args=[self.outstanding.number]))
+        self.assertNotContains(res, 'Credit applied')
+
     def test_paging_uses_the_last_number_as_marker(self):
         with override_settings(API_RESULT_PAGE_SIZE=2):
             first = self.client.get(INDEX_URL)

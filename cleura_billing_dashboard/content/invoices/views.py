@@ -63,6 +63,13 @@ class IndexView(tables.DataTableView):
                                   _('Unable to count the overdue invoices.'),
                                   ignore=True, force_log=True)
         context['overdue_url'] = str(INDEX_URL) + '?status=overdue'
+        context['credit'] = None
+        try:
+            context['credit'] = billing.credit_summary(self.request)
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve the credit balance.'),
+                              ignore=True, force_log=True)
         return context
 
     def post(self, request, *args, **kwargs):
