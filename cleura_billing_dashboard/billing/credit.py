@@ -225,7 +225,7 @@ def refund(project_id, amount, *, reference, currency, reason=''):
                     'project %s' % (reference, recorded, found.currency,
                                     found.project_id))
             return Refunded(found, False, available(project_id, currency))
-        credit = available(project_id, currency)
+        credit = money.quantize(available(project_id, currency), currency)
         if amount > credit:
             raise CreditError('project %s has %s %s of credit, less than %s'
                               % (project_id, credit, currency, amount))

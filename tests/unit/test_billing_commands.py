@@ -1,12 +1,16 @@
-"""Operator commands: billing_issue and billing_record_payment."""
+"""Operator commands: billing_issue, billing_record_payment and
+billing_refund_credit."""
 
 import datetime
+import decimal
 import io
 
 from django.core.management import call_command
 from django.core.management import CommandError
 import pytest
 
+from cleura_billing_dashboard.billing import ledger
+from cleura_billing_dashboard.billing import models
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import Payment
 from cleura_billing_dashboard.billing import queries
@@ -107,3 +111,56 @@ def test_record_payment_refuses_bad_input(usage_file, args):
     with pytest.raises(CommandError):
         run('billing_record_payment', *args)
     assert not Payment.objects.exists()
+
+
+def overpaid(project_id, extra):
+    """``project_id``'s October invoice paid ``extra`` beyond its total."""
+    invoice = factories.issue_invoice(project_id, '2026-10',
+                                      today=datetime.date(2026, 11, 3))
+    ledger.record_payment(invoice, invoice.total + decimal.Decimal(extra),
+                          provider='manual', reference='over-' + project_id)
+    return invoice
+
+
+def test_refund_credit_lists_every_projects_credit(db):
+    assert run('billing_refund_credit')[0] == 'No project has credit.\n'
+    overpaid('proj-b', '12.5')
+    overpaid('proj-a', '100')
+    out, _ = run('billing_refund_credit')
+    assert out == 'proj-a\tSEK\t100.00\nproj-b\tSEK\t12.50\n'
+    assert run('billing_refund_credit', '--list')[0] == out
+
+
+def test_refund_credit_records_a_refund_once_per_reference(db):
+    overpaid('proj-a', '100')
+    out, _ = run('billing_refund_credit', 'proj-a', '40',
+                 '--reference', 'BANK-1', '--reason', 'asked by mail')
+    assert out == ('Refunded SEK40.00 of the credit of proj-a (BANK-1); '
+                   'SEK60.00 left\n')
+    out, _ = run('billing_refund_credit', 'proj-a', '40.00',
+                 '--reference', 'BANK-1')
+    assert out == ('Already recorded: refund of SEK40.00 to proj-a '
+                   '(BANK-1); SEK60.00 left\n')
+    entry, = models.CreditEntry.objects.all()
+    assert (entry.kind, entry.amount, entry.reason) == (
+        'refunded', decimal.Decimal('-40'), 'asked by mail')
+    assert run('billing_refund_credit')[0] == 'proj-a\tSEK\t60.00\n'
+
+
+@pytest.mark.parametrize('args, message', [
+    (['proj-a', '100.01', '--reference', 'R2'],
+     'project proj-a has 100.00 SEK of credit, less than 100.01'),
+    (['proj-b', '1', '--reference', 'R2'],
+     'project proj-b has 0.00 SEK of credit, less than 1.00'),
+    (['proj-a', '1', '--reference', 'R2', '--currency', 'EUR'],
+     'project proj-a has 0.00 EUR of credit'),
+    (['proj-a', '0', '--reference', 'R2'], 'a positive amount'),
+    (['proj-a', '5'], "Give the refund's --reference"),
+    (['proj-a'], 'Give the AMOUNT to refund'),
+    (['proj-a', '--list'], '--list takes no project'),
+])
+def test_refund_credit_refuses(db, args, message):
+    overpaid('proj-a', '100')
+    with pytest.raises(CommandError, match=message):
+        run('billing_refund_credit', *args)
+    assert not models.CreditEntry.objects.exists()
