@@ -280,6 +280,8 @@ class InvoiceMail(object):
             summary={
                 'type': invoice.type,
                 'total': str(invoice.total),
+                # Taken off at issue; the mail says what is left to pay.
+                'credit_applied': str(credit.applied_to(invoice)),
                 'currency': invoice.currency,
                 'issue_date': invoice.issue_date.isoformat(),
                 'due_date': invoice.due_date.isoformat(),

@@ -58,10 +58,21 @@ def invoice_message(mail, address, connection=None):
         'buyer': summary.get('buyer', ''),
         'total': _amount(summary, language),
         'issue_date': _date(summary.get('issue_date'), language),
+        'credit': '', 'amount_due': '',
         'due_date': _date(summary.get('due_date'), language),
         'link': mail.link,
     }
     credit_note = summary.get('type') == 'credit_note'
+    try:
+        credit = money.to_decimal(summary.get('credit_applied') or 0)
+        if credit > 0:
+            facts['credit'] = _amount({'total': credit, 'currency': summary[
+                'currency']}, language)
+            facts['amount_due'] = _amount({
+                'total': money.to_decimal(summary['total']) - credit,
+                'currency': summary['currency']}, language)
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        pass
     with translation.override(language):
         if credit_note:
             subject = gettext('Credit note %(number)s from %(seller)s')
@@ -83,8 +94,11 @@ def invoice_message(mail, address, connection=None):
             lines += ['', gettext('The e-invoice (EN 16931, Peppol BIS '
                                   'Billing 3.0) is attached as XML, for '
                                   'your accounting system.')]
-        lines += ['', gettext('Total: %(total)s'),
-                  gettext('Invoice date: %(issue_date)s')]
+        lines += ['', gettext('Total: %(total)s')]
+        if facts['credit']:
+            lines += [gettext('Credit applied: %(credit)s'),
+                      gettext('Amount due: %(amount_due)s')]
+        lines.append(gettext('Invoice date: %(issue_date)s'))
         if not credit_note:
             lines.append(gettext('Due date: %(due_date)s'))
         lines += ['', gettext('You receive this mail because this address '

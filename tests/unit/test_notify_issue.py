@@ -20,6 +20,7 @@ from cleura_billing_dashboard.account import preferences
 from cleura_billing_dashboard.account import store as account_store
 from cleura_billing_dashboard.api import account as account_api
 from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing import ledger
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard.notify.models import Recipient
@@ -173,3 +174,15 @@ def test_issuing_reads_keystone_once_for_the_whole_run(keystone,
     assert (keystone.projects.lists, keystone.projects.gets) == (1, 0)
     assert sorted(m.to[0] for m in mail.outbox) == ['ann@example.com',
                                                     'bo@example.com']
+
+
+def test_the_mail_says_what_credit_was_taken_off(keystone, tmp_path):
+    store(keystone, 'proj-a', account_with(billing=['ann@example.com']))
+    october = factories.issue_invoice('proj-a', '2026-10')
+    ledger.record_payment(october, 200, provider='manual', reference='p1')
+    path = factories.usage_file(tmp_path, factories.usage(period='2026-11'))
+    run('billing_issue', '--usage', path, '--issue-date', '2026-12-02')
+    [message] = mail.outbox
+    body = message.body.replace('\xa0', '')
+    assert 'Total: SEK125.00\nCredit applied: SEK75.00\n' \
+        'Amount due: SEK50.00\n' in body
