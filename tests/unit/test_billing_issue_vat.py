@@ -11,6 +11,7 @@ import pypdf
 import pytest
 
 from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing.models import CreditLock
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
 from cleura_billing_dashboard.billing import vat
@@ -313,6 +314,10 @@ def test_an_invoice_issued_before_keeps_its_pdf_and_is_domestic(migrator):
     invoice = Invoice.objects.get(number='2025-000001')
     assert bytes(invoice.pdf) == pdf
     assert treatment(invoice) == ('domestic', 'S', '', '')
+    # The schema as_document reads now (the credit applied at issue); the
+    # credit migration gives the invoiced project its credit lock row.
+    migrator('0004_credit')
+    assert CreditLock.objects.filter(project_id='proj-a').exists()
     # Its e-invoice document follows each line's rate, as before.
     document = invoice.as_document()
     assert [(line['vat_rate'], line['vat_category'])
