@@ -321,7 +321,10 @@ cloudkitty_group = cfg.OptGroup(
            '(billing_issue --source cloudkitty). CloudKitty is read with '
            'the [keystone_service] credentials, which need the admin role '
            'in CloudKitty to read every project; its v2 summary is read '
-           'for the period\'s calendar month in UTC.'))
+           'for the period\'s calendar month in UTC. The Invoices '
+           'panel\'s "This month" card reads it with the user\'s own '
+           'token, for the user\'s project and region, and is shown only '
+           'when the user\'s catalog has a service_type endpoint there.'))
 cloudkitty_opts = [
     cfg.MultiStrOpt(
         'mapping', default=[],
@@ -361,6 +364,19 @@ cloudkitty_opts = [
     cfg.IntOpt('timeout', default=60, min=1, max=600,
                help=_('Seconds to wait for each CloudKitty request before '
                       'the run stops, issuing nothing.')),
+    cfg.FloatOpt('card_timeout', default=1.5, min=0.1, max=30,
+                 help=_('Seconds the Invoices page waits for CloudKitty '
+                        'for its "This month" card; then the page shows '
+                        '"cost estimate unavailable" instead.')),
+    cfg.IntOpt('card_cache_seconds', default=60, min=0, max=3600,
+               help=_('Seconds the "This month" card\'s figures are kept '
+                      '(Django cache, per project and region) before '
+                      'CloudKitty is asked again. 0: asked on every '
+                      'page.')),
+    cfg.IntOpt('card_failure_cache_seconds', default=15, min=0, max=3600,
+               help=_('Seconds a CloudKitty failure or timeout is kept, so '
+                      'that a hanging CloudKitty does not add its timeout '
+                      'to every reload of the Invoices page.')),
 ]
 
 

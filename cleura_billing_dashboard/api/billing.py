@@ -5,6 +5,8 @@ user is logged in to: an invoice of another project does not exist here
 (``django.http.Http404``). Views call these functions and nothing deeper.
 """
 
+import datetime
+
 from django import http
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -102,6 +104,24 @@ def credit_summary(request):
     """
     return [format_amount(request, found.amount, found.currency)
             for found in credit.project_credits(_project_id(request))]
+
+
+def previous_month_invoice(request, today):
+    """The project's invoice for the month before ``today``'s, or None.
+
+    An ``Invoice`` with ``display``: its ``net_total`` (excluding VAT, as
+    the month's estimate is) and ``total`` written for the user's locale.
+    """
+    first = today.replace(day=1)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    invoice = queries.invoice_for_period(_project_id(request), previous)
+    if invoice is None:
+        return None
+    wrapped = Invoice(invoice)
+    wrapped.display = {name: format_amount(request, getattr(invoice, name),
+                                           invoice.currency)
+                       for name in ('net_total', 'total')}
+    return wrapped
 
 
 def invoice_list_all(request, **filters):

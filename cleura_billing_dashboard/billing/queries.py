@@ -96,3 +96,14 @@ def overdue_totals(project_id, today=None):
         count += 1
         totals[currency] = totals.get(currency, 0) + outstanding
     return count, totals
+
+
+def invoice_for_period(project_id, period_start):
+    """The project's invoice (not credit note) for a period, or None.
+
+    ``period_start`` is the period's first day; annotated, PDF unread.
+    """
+    return (Invoice.objects.for_project(project_id)
+            .defer('pdf', 'seller', 'buyer').with_balance()
+            .filter(period_start=period_start, type=Invoice.INVOICE)
+            .first())

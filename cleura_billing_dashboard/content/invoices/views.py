@@ -1,4 +1,7 @@
+import calendar
 import csv
+import datetime
+import decimal
 
 from django import http
 from django import shortcuts
@@ -14,6 +17,7 @@ from horizon import views
 from openstack_dashboard import policy
 
 from cleura_billing_dashboard.api import billing
+from cleura_billing_dashboard.api import rating
 from cleura_billing_dashboard.content.invoices import filters
 from cleura_billing_dashboard.content.invoices import forms as inv_forms
 from cleura_billing_dashboard.content.invoices.forms import INDEX_URL
@@ -70,7 +74,39 @@ class IndexView(tables.DataTableView):
             exceptions.handle(self.request,
                               _('Unable to retrieve the credit balance.'),
                               ignore=True, force_log=True)
+        context['month'] = None
+        if policy.check(inv_tables.POLICY_GET, self.request):
+            context['month'] = self._month_card()
         return context
+
+    def _month_card(self):
+        """The "This month" card, None without CloudKitty in the catalog.
+
+        Never raises: the table is the page, the card a bonus.
+        """
+        try:
+            month = rating.month_card(self.request)
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to estimate this month\'s cost.'),
+                              ignore=True, force_log=True)
+            month = {'unavailable': True}
+        if month is None:
+            return None
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        try:
+            month['last'] = billing.previous_month_invoice(self.request,
+                                                           today)
+        except Exception:
+            exceptions.handle(self.request,
+                              _('Unable to retrieve last month\'s '
+                                'invoice.'), ignore=True, force_log=True)
+            month['last'] = None
+        if month['last'] is not None:
+            month['last_url'] = reverse('horizon:identity:invoices:detail',
+                                        args=[month['last'].number])
+        month['chart'] = day_bars(month.get('days') or [])
+        return month
 
     def post(self, request, *args, **kwargs):
         # Horizon keeps a new filter in the session: refuse an overlong one
@@ -102,6 +138,34 @@ class IndexView(tables.DataTableView):
                               _('Unable to retrieve the invoices.'))
             return []
         return invoices
+
+
+CHART_HEIGHT = 40   # SVG units; each day is 10 wide, its bar 8
+
+
+def day_bars(days):
+    """SVG bars of the month's daily costs, scaled to the costliest day.
+
+    The chart spans every day of the month, so it fills up as the month
+    goes; ``days`` are ``{'date', 'amount', 'display'}`` up to today.
+    """
+    if not days:
+        return None
+    first = days[0]['date']
+    length = calendar.monthrange(first.year, first.month)[1]
+    top = max(day['amount'] for day in days)
+    bars = []
+    for day in days:
+        height = decimal.Decimal(0)
+        if day['amount'] > 0:
+            # At least a sliver: a cheap day is not a day without cost.
+            height = max((day['amount'] * CHART_HEIGHT / top).quantize(
+                decimal.Decimal('0.01')), decimal.Decimal(1))
+        # Strings: SVG attributes must not be localized (0,5).
+        bars.append(dict(day, x=str((day['date'].day - 1) * 10 + 1),
+                         y=str(CHART_HEIGHT - height),
+                         height=str(height)))
+    return {'width': length * 10, 'height': CHART_HEIGHT, 'bars': bars}
 
 
 def invoice_or_redirect(request, number):
