@@ -365,13 +365,17 @@ class CloudKitty:
         ks = self.keystone.admin_client()
         return {project.name: project.id for project in ks.projects.list()}
 
-    def seed(self, period, rates=None):
+    def seed(self, period, rates=None, until=None):
         """Rate every hour of ``period`` ('YYYY-MM') as ``rates`` says.
 
         ``rates``: {project name: [(type, groupby, qty, price)]}, default
-        ``RATES``. Seeding again overwrites the same points.
+        ``RATES``. ``until`` (an aware datetime): rate only the hours
+        before it, as a real CloudKitty has rated the current month.
+        Seeding again overwrites the same points.
         """
         begin, end = period_range(period)
+        if until is not None:
+            end = max(begin, min(end, until))
         ids = self.project_ids()
         points = [[ids[name], type_, groupby, qty, price]
                   for name, entries in (rates or RATES).items()
