@@ -12,6 +12,7 @@ import http.server
 import json
 import threading
 import time
+from unittest import mock
 import urllib.parse
 
 from django.core.cache import cache
@@ -281,6 +282,21 @@ class MonthCardTests(test.TestCase):
             endpoint['region'] = 'ElsewhereRegion'
         res = self.client.get(INDEX_URL)
         self.assertIsNone(res.context['month'])
+
+    def test_a_user_the_get_rule_refuses_sees_no_card(self):
+        from openstack_dashboard import policy
+        real_check = policy.check
+
+        def check(rules, request, *args, **kwargs):
+            if rules == (('billing', 'billing:invoice:get'),):
+                return False
+            return real_check(rules, request, *args, **kwargs)
+
+        with mock.patch.object(policy, 'check', side_effect=check):
+            res = self.client.get(INDEX_URL)
+        self.assertEqual(200, res.status_code)
+        self.assertIsNone(res.context['month'])
+        self.assertEqual([], self.handler.requests)
 
     def test_last_months_invoice_is_shown_beside_it(self):
         today = datetime.date.today()
