@@ -124,12 +124,14 @@ def _read(request, url, now):
         by_time = _summary(session, url, project_id,
                            dict(window, fields=['time', 'project_id']),
                            deadline)
+        # InfluxDB fills a period nothing was rated in with null.
         amounts = {}
         for row in by_type:
-            amounts[row['type']] = (amounts.get(row['type'], D(0)) +
-                                    money.to_decimal(row['rate']))
+            if row['rate'] is not None:
+                amounts[row['type']] = (amounts.get(row['type'], D(0)) +
+                                        money.to_decimal(row['rate']))
         hourly = [(_utc(row['begin']), money.to_decimal(row['rate']))
-                  for row in by_time]
+                  for row in by_time if row['rate'] is not None]
     except (KeyError, TypeError, ValueError) as e:
         raise Unavailable('not a v2 summary: %r' % (e,))
     try:

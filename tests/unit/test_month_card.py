@@ -121,6 +121,9 @@ class StandInCloudKitty(http.server.BaseHTTPRequestHandler):
             results = [{'begin': begin.isoformat(), 'qty': 1,
                         'rate': float(D(rate)), 'project_id': self.project}
                        for _type, rate in PROJECT_ROWS]
+            # As InfluxDB answers for an hour nothing was rated in.
+            results.append({'begin': now.isoformat(), 'qty': None,
+                            'rate': None, 'project_id': self.project})
         else:
             results = [{'type': type_, 'qty': 1, 'rate': float(D(rate)),
                         'project_id': self.project}
