@@ -123,7 +123,9 @@ def test_dave_sees_only_globex(real_lab, month):
     html = wait_for_so_far(dave, real_lab.url, expected)
     assert card_figure(html, 'so-far') == expected
     services = re.findall(r'class="invoices-month-service">([^<]*)<', html)
-    assert services == ['instance', 'Block storage']
+    # 100 GB at 0.01 an hour, against an m1.xlarge at 0.5.
+    assert services == ['Block storage', 'instance']
+    assert expected_so_far(month, 'acme') not in html
 
 
 def median_time(session, url, path, times=3):
