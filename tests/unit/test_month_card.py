@@ -129,7 +129,10 @@ class StandInCloudKitty(http.server.BaseHTTPRequestHandler):
                         'project_id': self.project}
                        for type_, rate in PROJECT_ROWS]
         results += self.extra_rows
-        body = json.dumps({'total': len(results), 'results': results,
+        total = len(results)
+        offset, limit = int(query['offset'][0]), int(query['limit'][0])
+        results = results[offset:offset + limit]
+        body = json.dumps({'total': total, 'results': results,
                            'format': 'object'}).encode()
         self.send_response(200)
         self.send_header('Content-Type', 'application/json')
@@ -233,6 +236,18 @@ class MonthCardTests(test.TestCase):
         res = self.client.get(INDEX_URL)
         self.assertEqual('SEK102.13',
                          res.context['month']['so_far'].replace('\xa0', ''))
+
+    def test_every_page_of_the_summary_is_read(self):
+        from cleura_billing_dashboard.api import rating
+        with mock.patch.object(rating, 'PAGE', 1):
+            res = self.client.get(INDEX_URL)
+        self.assertEqual('SEK102.13',
+                         res.context['month']['so_far'].replace('\xa0', ''))
+        # Two rows by type, three by time (one an empty hour): a page each.
+        offsets = sorted((q['groupby'][0], q['offset'][0])
+                         for q, _token in self.handler.requests)
+        self.assertEqual([('time', '0'), ('time', '1'), ('time', '2'),
+                          ('type', '0'), ('type', '1')], offsets)
 
     def test_a_reload_within_the_cache_time_does_not_ask_again(self):
         self.client.get(INDEX_URL)
