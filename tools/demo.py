@@ -9,10 +9,14 @@ There is no mail server or Stripe account here, so the demo runs the lab's
 loopback stand-ins, as the tests do: mail the plugin sends (invoices,
 verification codes) is written to .demo/mail/ and announced on the console,
 and "Pay by card" goes to a stand-in checkout page whose Pay button notifies
-Horizon's webhook as Stripe would.
+Horizon's webhook as Stripe would. CloudKitty runs too (tools/lab/
+cloudkitty.py), with this month so far and 2025-04 rated for acme and
+globex: the Invoices panel shows "This month", and 2025-04 can be issued
+from it.
 """
 
 import argparse
+import datetime
 import os
 import signal
 import socket
@@ -21,6 +25,7 @@ import threading
 import time
 
 from tools import lab
+from tools.lab import cloudkitty as lab_cloudkitty
 from tools.lab import demo_data
 from tools.lab import smtp
 from tools.lab import stripe_standin
@@ -85,14 +90,20 @@ def main():
     try:
         keystone, horizon = lab.start_lab(
             args.state_dir, args.keystone_port, args.horizon_port,
-            smtp_port=mail.port)
+            smtp_port=mail.port, extra_conf=lab_cloudkitty.BILLING_CONF)
     except BaseException:
         stripe.stop()
         mail.stop()
         raise
+    cloudkitty = lab_cloudkitty.CloudKitty(
+        os.path.join(args.state_dir, 'cloudkitty'), keystone)
     stripe.webhook_url = horizon.url + stripe_standin.WEBHOOK_PATH
     try:
         for line in lab.load_demo_data(keystone, horizon):
+            print(line, flush=True)
+        print('Starting CloudKitty ...', flush=True)
+        cloudkitty.start()
+        for line in seed_cloudkitty(cloudkitty):
             print(line, flush=True)
         manage = os.path.join(args.state_dir, 'django-admin')
         horizon.write_manage_script(manage)
@@ -104,11 +115,26 @@ def main():
         stop.wait()
         print('Stopping ...', flush=True)
     finally:
+        cloudkitty.stop()
         horizon.stop()
         keystone.stop()
         stripe.stop()
         mail.stop()
     return 0
+
+
+# A month the sample invoices leave free, rated for issuing by hand.
+CLOUDKITTY_PERIOD = '2025-04'
+
+
+def seed_cloudkitty(cloudkitty):
+    """Rate this month so far and ``CLOUDKITTY_PERIOD`` for acme, globex."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    this_month = now.strftime('%Y-%m')
+    cloudkitty.seed(this_month, until=now)
+    cloudkitty.seed(CLOUDKITTY_PERIOD)
+    yield 'CloudKitty rated %s so far and %s' % (
+        this_month, CLOUDKITTY_PERIOD)
 
 
 READY = """
@@ -124,6 +150,7 @@ The demo is ready: {url}  (Keystone: {keystone})
 Mail goes to {mail}; card payments to a Stripe stand-in.
 Operator commands run against this demo with {manage}, e.g.
   {manage} billing_issue --usage {usage} --period 2025-03
+  {manage} billing_issue --source cloudkitty --period 2025-04
 
 Press Ctrl-C to stop.
 """
