@@ -18,9 +18,10 @@ from tools.lab import cloudkitty as lab_cloudkitty
 pytestmark = pytest.mark.functional
 
 D = decimal.Decimal
-PERIOD = '2031-05'        # acme and globex rated, every type mapped
-UNMAPPED = '2031-06'      # globex also rated for a type not mapped
-DOWN = '2031-07'          # read while CloudKitty is stopped
+# Periods of their own: other functional tests issue 2031's months.
+PERIOD = '2037-05'        # acme and globex rated, every type mapped
+UNMAPPED = '2037-06'      # globex also rated for a type not mapped
+DOWN = '2037-07'          # read while CloudKitty is stopped
 
 INVOICE_LINES = '''
 import json
