@@ -29,6 +29,7 @@ from tools.lab.horizon import Horizon
 from tools.lab.identities import DEMO_PASSWORD
 from tools.lab.identities import DEMO_USERS
 from tools.lab.identities import ensure_identities
+from tools.lab.identities import tenant_users
 from tools.lab.keystone import ADMIN_PASSWORD
 from tools.lab.keystone import Keystone
 from tools.lab.login import hidden_inputs
@@ -39,12 +40,17 @@ from tools.lab.process import REPO_ROOT
 
 __all__ = ['ADMIN_PASSWORD', 'DEMO_PASSWORD', 'DEMO_USERS', 'Horizon',
            'Keystone', 'Lab', 'LoginFailed', 'REPO_ROOT', 'ensure_identities',
-           'free_port', 'hidden_inputs', 'load_demo_data', 'start_lab']
+           'free_port', 'hidden_inputs', 'load_demo_data', 'start_lab',
+           'tenant_users']
 
 
 def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
-              landing_identity=True, smtp_port=2525, extra_conf=''):
-    """Keystone and Horizon running, demo identities present."""
+              landing_identity=True, smtp_port=2525, extra_conf='',
+              **horizon_options):
+    """Keystone and Horizon running, demo identities present.
+
+    ``horizon_options`` go to ``Horizon`` (``workers``, ``postgresql``).
+    """
     os.makedirs(state_dir, exist_ok=True)
     keystone = Keystone(state_dir, keystone_port)
     keystone.setup()
@@ -54,7 +60,7 @@ def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
         horizon = Horizon(state_dir, horizon_port, keystone.url,
                           smtp_port=smtp_port,
                           landing_identity=landing_identity,
-                          extra_conf=extra_conf)
+                          extra_conf=extra_conf, **horizon_options)
         horizon.setup()
         horizon.start()
     except BaseException:

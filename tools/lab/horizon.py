@@ -42,6 +42,15 @@ DATABASES = {'default': {
     'NAME': os.path.join(os.environ['CLEURA_LAB_STATE'], 'horizon.sqlite3'),
     'OPTIONS': {'timeout': 30},
 }}
+# The load test puts the database (the billing tables with it) on PostgreSQL.
+if os.environ.get('CLEURA_LAB_PG_NAME'):
+    DATABASES = {'default': {
+        'ENGINE': 'django.db.backends.postgresql',
+        'NAME': os.environ['CLEURA_LAB_PG_NAME'],
+        'USER': os.environ.get('CLEURA_LAB_PG_USER', 'postgres'),
+        'HOST': os.environ.get('CLEURA_LAB_PG_HOST', '127.0.0.1'),
+        'PORT': os.environ.get('CLEURA_LAB_PG_PORT', '5432'),
+    }}
 CLEURA_BILLING_CONFIG_FILE = os.path.join(os.environ['CLEURA_LAB_STATE'],
                                           'cleura-billing.conf')
 EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'
@@ -102,7 +111,8 @@ api_base = {stripe_api_base}
 
 class Horizon:
     def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
-                 landing_identity=True, extra_conf=''):
+                 landing_identity=True, extra_conf='', workers=2,
+                 postgresql=None):
         self.state = os.path.join(os.path.abspath(state_dir), 'horizon')
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
@@ -111,6 +121,11 @@ class Horizon:
         self.landing_identity = landing_identity
         # More of the plugin's config file, e.g. shorter waits for tests.
         self.extra_conf = extra_conf
+        # gunicorn's sync workers: requests served at once.
+        self.workers = workers
+        # {'NAME': ..., 'HOST', 'PORT', 'USER'}: Django's database on
+        # PostgreSQL instead of SQLite in the state directory.
+        self.postgresql = postgresql
         self.process = None
 
     @property
@@ -123,6 +138,8 @@ class Horizon:
             'CLEURA_LAB_SECRET_KEY': self._secret_key(),
             'CLEURA_LAB_SMTP_PORT': str(self.smtp_port),
         })
+        for key, value in (self.postgresql or {}).items():
+            env['CLEURA_LAB_PG_%s' % key] = str(value)
         return env
 
     def _secret_key(self):
@@ -173,10 +190,11 @@ class Horizon:
         against an installed Horizon (``.demo/django-admin billing_issue
         ...``). Written on every start: the mail port changes.
         """
+        env = self.env
         names = ('DJANGO_SETTINGS_MODULE', 'CLEURA_LAB_STATE',
                  'CLEURA_LAB_KEYSTONE_URL', 'CLEURA_LAB_SECRET_KEY',
-                 'CLEURA_LAB_SMTP_PORT')
-        env = self.env
+                 'CLEURA_LAB_SMTP_PORT') + tuple(
+                     sorted(n for n in env if n.startswith('CLEURA_LAB_PG_')))
         lines = ['#!/bin/sh',
                  '# Written by tools/demo.py: operator commands against '
                  'the running demo.']
@@ -199,7 +217,8 @@ class Horizon:
         env = dict(self.env, PYTHONPATH=os.pathsep.join(
             filter(None, [TOOLS_DIR, os.environ.get('PYTHONPATH')])))
         self.process = Process(
-            [bin_path('gunicorn'), '--workers', '2', '--timeout', '120',
+            [bin_path('gunicorn'), '--workers', str(self.workers),
+             '--timeout', '120',
              '--bind', '127.0.0.1:%d' % self.port, 'lab_wsgi:application'],
             os.path.join(self.state, 'server.log'), env=env)
         wait_for_http(self.url + '/auth/login/', 120, self.process.popen,

@@ -29,3 +29,17 @@ def ensure_identities(ks, users=DEMO_USERS, password=DEMO_PASSWORD):
             default_project=project)
         ks.roles.grant(roles[role_name], user=user, project=project)
     return projects
+
+
+def tenant_users(count, prefix='tenant'):
+    """``count`` projects, each with a reader and a member, for ``users``.
+
+    Project ``<prefix>-007`` has ``<prefix>-007-reader`` and
+    ``<prefix>-007-member`` (password ``DEMO_PASSWORD``).
+    """
+    users = []
+    for n in range(1, count + 1):
+        project = '%s-%03d' % (prefix, n)
+        users += [(project, project + '-reader', 'reader'),
+                  (project, project + '-member', 'member')]
+    return users
