@@ -207,8 +207,8 @@ def main():
     users = lab.tenant_users(args.tenants, prefix='load')
     with tempfile.TemporaryDirectory(prefix='cleura-load-') as workdir:
         print('Starting Keystone and Horizon (%d workers, PostgreSQL %s), '
-              '%d projects, %d users...' % (args.workers, args.database,
-                                             args.tenants, len(users)),
+              '%d projects, %d users...'
+              % (args.workers, args.database, args.tenants, len(users)),
               flush=True)
         start = time.perf_counter()
         keystone, horizon = lab.start_lab(

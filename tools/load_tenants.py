@@ -21,10 +21,10 @@ import time
 import gevent
 import gevent.event
 from locust import between
+from locust.env import Environment
 from locust import events
 from locust import HttpUser
 from locust import task
-from locust.env import Environment
 
 from tools.lab.login import hidden_inputs
 
