@@ -145,7 +145,7 @@ def report(results, seconds):
           % (results['seconds'], results['users'], total,
              total / results['seconds'], errors))
     print()
-    print('%-28s %7s %7s %8s %8s %8s %7s'
+    print('%-32s %7s %7s %8s %8s %8s %7s'
           % ('page', 'count', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms',
              'errors'))
     p95 = {}
@@ -157,12 +157,12 @@ def report(results, seconds):
             figures = '%8.0f %8.0f %8.0f' % (p50, p95[name], p99)
         else:
             figures = '%8s %8s %8s' % ('-', '-', '-')
-        print('%-28s %7d %7.2f %s %7d'
+        print('%-32s %7d %7.2f %s %7d'
               % (name, len(times), len(times) / results['seconds'],
                  figures, pages[name]['errors']))
     logins = sorted(results['login']['times'])
     if logins:
-        print('%-28s %7d %7s %8.0f %8.0f %8.0f %7d (before the %.0f s)'
+        print('%-32s %7d %7s %8.0f %8.0f %8.0f %7d (before the %.0f s)'
               % ('(login, real form)', len(logins), '',
                  percentile(logins, 0.5), percentile(logins, 0.95),
                  percentile(logins, 0.99), results['login']['errors'],
