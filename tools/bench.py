@@ -12,17 +12,30 @@ running Horizon, each figure as a ratio within one run:
 5. the time per invoice issued with the e-invoices made (Peppol UBL
    stored, the PDF made Factur-X) vs with those steps stubbed out, in
    this process (target: at most 1.3);
-6. an e-invoice (UBL) download vs a PDF download of the same invoice.
+6. an e-invoice (UBL) download vs a PDF download of the same invoice;
+7. with the lab's CloudKitty (tools/lab/cloudkitty.py): the Invoices page
+   with its "This month" card, cached, vs without the card (logged in
+   before CloudKitty is in the catalog) and vs Horizon's Settings page
+   (target: the card adds at most 10 %); and with CloudKitty hanging
+   (SIGSTOP), the first load and reloads (the failure kept) against
+   ``[cloudkitty] card_timeout``;
+8. issuing ``--cloudkitty-projects`` Keystone projects (default 1,000)
+   from CloudKitty vs from a usage file with the same lines: time per
+   invoice of each and their ratio.
 
 ``--parts`` runs some of them only (``--parts pdf,einvoice`` measures 3,
-5 and 6 without filling 100,000 invoices).
+5 and 6 without filling 100,000 invoices; ``--parts cloudkitty``, 7 and
+8).
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import decimal
 import json
 import os
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +44,8 @@ import time
 from unittest import mock
 
 from tools import lab
+from tools.lab import cloudkitty as lab_cloudkitty
+from tools.lab import identities
 
 BIG, SMALL = 'bench-big', 'bench-small'
 USERS = [(BIG, 'bench-big-reader', 'reader'),
@@ -230,19 +245,181 @@ def bench_issuing(the_lab, workdir, projects_count):
               % (projects_count, processes, rate))
 
 
+CK_HANG = ('bench-ck-hang', 'bench-ck-hang-reader', 'reader')
+# What the card's project is rated each hour of this month.
+CK_CARD_RATES = [
+    ('instance', {'flavor_name': 'm1.small', 'id': 'vm-bench-1'}, 1, '0.05'),
+    ('volume.size', {'id': 'vol-bench-1'}, 10, '0.01'),
+]
+# Past months of their own for part 8: nothing else issues them.
+CK_PERIOD, CK_FILE_PERIOD = '2038-01', '2038-02'
+CK_SEED_CHUNK = 250   # projects per seed call (the spec is one argv)
+
+
+def timed_page(session, url):
+    start = time.perf_counter()
+    res = session.get(url, timeout=120)
+    res.raise_for_status()
+    return res.text, time.perf_counter() - start
+
+
+def bench_card(the_lab, cloudkitty, runs):
+    """7. The Invoices page with the "This month" card vs without."""
+    from cleura_billing_dashboard import conf
+
+    timeout = conf.get_conf().cloudkitty.card_timeout
+    invoices = the_lab.url + '/identity/invoices/'
+    # Logged in before CloudKitty is in the catalog: no card.
+    plain = the_lab.login('bench-small-reader')
+    t_without = median_seconds(get_ok(plain, invoices), runs)
+    t_settings = median_seconds(get_ok(plain, the_lab.url + '/settings/'),
+                                runs)
+    assert 'invoices-month' not in plain.get(invoices, timeout=120).text
+
+    cloudkitty.start()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cloudkitty.seed(now.strftime('%Y-%m'), {SMALL: CK_CARD_RATES},
+                    until=now.replace(minute=0, second=0, microsecond=0))
+    # The catalog is in the token: a fresh login sees CloudKitty.
+    card = the_lab.login('bench-small-reader')
+    # A cold CloudKitty may miss the card's timeout; the failure is kept
+    # for card_failure_cache_seconds: until both of Horizon's workers
+    # show the card several times in a row (each has its own cache).
+    deadline, shown = time.monotonic() + 120, 0
+    while shown < 4:
+        html, _took = timed_page(card, invoices)
+        shown = shown + 1 if 'invoices-month-so-far' in html else 0
+        if time.monotonic() > deadline:
+            raise RuntimeError('no card on the page: %s' % re.sub(
+                r'\s+', ' ', html[html.find('id="invoices-month"'):][:800]))
+        if not shown:
+            time.sleep(3)
+    t_cached = median_seconds(get_ok(card, invoices), runs)
+    assert 'invoices-month-so-far' in timed_page(card, invoices)[0]
+
+    identities.ensure_identities(the_lab.keystone.admin_client(), [CK_HANG])
+    hang = the_lab.login(CK_HANG[1])
+    pgid = cloudkitty.api.popen.pid
+    os.killpg(pgid, signal.SIGSTOP)   # accepts connections, answers none
+    try:
+        html, t_hang = timed_page(hang, invoices)
+        reloads = [timed_page(hang, invoices)[1] for _ in range(5)]
+    finally:
+        os.killpg(pgid, signal.SIGCONT)
+    assert 'Cost estimate unavailable' in html
+    print('7. Invoices page with the This month card (cached) vs without: '
+          '%.0f ms / %.0f ms = %.2f (target <= 1.1); vs Horizon Settings '
+          'page %.0f ms = %.2f'
+          % (t_cached * 1e3, t_without * 1e3, t_cached / t_without,
+             t_settings * 1e3, t_cached / t_settings))
+    print('7. CloudKitty hanging (card_timeout %.1f s): first load %.0f ms '
+          '= without + %.0f ms (target <= %.0f ms); reloads (failure kept, '
+          'two Horizon workers) median %.0f ms = %.2f of without, max '
+          '%.0f ms'
+          % (timeout, t_hang * 1e3, (t_hang - t_without) * 1e3,
+             timeout * 1e3, statistics.median(reloads) * 1e3,
+             statistics.median(reloads) / t_without, max(reloads) * 1e3))
+
+
+def ck_rates(index):
+    """Project ``index``'s hourly rates (part 8): two mapped types."""
+    flavor, price = (('m1.small', '0.05'), ('m1.large', '0.125'))[index % 2]
+    return [('instance', {'flavor_name': flavor}, 1, price),
+            ('volume.size', {}, 10 + index % 5, '0.01')]
+
+
+def ck_file_lines(index, hours):
+    """The file source's lines for what ``ck_rates`` rated ``hours``."""
+    (_i, groupby, _q, price), (_v, _g, size, gb_price) = ck_rates(index)
+    return [{'product': 'compute.%s' % groupby['flavor_name'],
+             'description': '%s instance' % groupby['flavor_name'],
+             'region': lab_cloudkitty.REGION, 'quantity': str(hours),
+             'unit': 'h', 'unit_price': price, 'vat_rate': '25'},
+            {'product': 'storage.volume', 'description': 'Block storage',
+             'region': lab_cloudkitty.REGION,
+             'quantity': str(size * hours), 'unit': 'GB-h',
+             'unit_price': gb_price, 'vat_rate': '25'}]
+
+
+def issue_timed(manage, *args):
+    start = time.perf_counter()
+    res = subprocess.run([manage, 'billing_issue'] + list(args),
+                         capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if res.returncode:
+        raise RuntimeError('billing_issue %s failed:\n%s%s' % (
+            ' '.join(args), res.stdout[-2000:], res.stderr[-4000:]))
+    return len(re.findall(r'^Issued ', res.stdout, re.M)), elapsed
+
+
+def bench_cloudkitty_issuing(the_lab, cloudkitty, workdir, count, hours):
+    """8. Issuing ``count`` projects from CloudKitty vs from a file."""
+    ks = the_lab.keystone.admin_client()
+    names = ['bench-ck-%04d' % i for i in range(count)]
+    start = time.perf_counter()
+    existing = {p.name for p in ks.projects.list()}
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda name: ks.projects.create(name, 'default'),
+                      [name for name in names if name not in existing]))
+    t_projects = time.perf_counter() - start
+
+    begin, _end = lab_cloudkitty.period_range(CK_PERIOD)
+    until = begin + datetime.timedelta(hours=hours)
+    start = time.perf_counter()
+    for first in range(0, count, CK_SEED_CHUNK):
+        cloudkitty.seed(CK_PERIOD, {
+            names[i]: ck_rates(i)
+            for i in range(first, min(count, first + CK_SEED_CHUNK))},
+            until=until)
+    t_seed = time.perf_counter() - start
+    ids = cloudkitty.project_ids()
+    usage = os.path.join(workdir, 'ck-same-lines.json')
+    with open(usage, 'w') as f:
+        json.dump({'projects': [
+            {'project_id': ids[name], 'lines': ck_file_lines(i, hours)}
+            for i, name in enumerate(names)]}, f)
+    print('8. (setup: %d Keystone projects in %.1f s; %d hours x %d '
+          'projects x 2 types seeded in %.1f s)'
+          % (count, t_projects, hours, count, t_seed))
+
+    manage = os.path.join(workdir, 'django-admin')
+    the_lab.horizon.write_manage_script(manage)
+    issued_ck, t_ck = issue_timed(manage, '--source', 'cloudkitty',
+                                  '--period', CK_PERIOD)
+    issued_file, t_file = issue_timed(manage, '--usage', usage,
+                                      '--period', CK_FILE_PERIOD)
+    if issued_ck != count or issued_file != count:
+        raise RuntimeError('issued %d from CloudKitty, %d from the file, '
+                           'of %d' % (issued_ck, issued_file, count))
+    per_ck, per_file = t_ck / count, t_file / count
+    print('8. Issuing %d projects from CloudKitty vs from a usage file '
+          '(same lines, whole command): %.1f ms / %.1f ms per invoice = '
+          '%.2f (%.1f s / %.1f s)'
+          % (count, per_ck * 1e3, per_file * 1e3, per_ck / per_file,
+             t_ck, t_file))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--runs', type=int, default=15)
     parser.add_argument('--projects', type=int, default=1000)
     parser.add_argument('--einvoice-projects', type=int, default=200)
-    parser.add_argument('--parts', default='listing,pdf,issuing,einvoice',
+    parser.add_argument('--cloudkitty-projects', type=int, default=1000)
+    parser.add_argument('--cloudkitty-hours', type=int, default=744,
+                        help='hours of the past month rated (part 8)')
+    parser.add_argument('--parts',
+                        default='listing,pdf,issuing,einvoice,cloudkitty',
                         help='comma-separated: listing (1, 2), pdf (3), '
-                             'issuing (4), einvoice (5, 6; needs pdf)')
+                             'issuing (4), einvoice (5, 6; needs pdf), '
+                             'cloudkitty (7, 8)')
     args = parser.parse_args()
     parts = set(args.parts.split(','))
     with tempfile.TemporaryDirectory(prefix='cleura-bench-') as workdir:
-        keystone, horizon = lab.start_lab(workdir, lab.free_port(),
-                                          lab.free_port(), users=USERS)
+        keystone, horizon = lab.start_lab(
+            workdir, lab.free_port(), lab.free_port(), users=USERS,
+            extra_conf=lab_cloudkitty.BILLING_CONF
+            if 'cloudkitty' in parts else '')
+        cloudkitty = lab_cloudkitty.CloudKitty(workdir, keystone)
         try:
             the_lab = lab.Lab(keystone, horizon)
             projects = {p.name: p for p in
@@ -259,7 +436,14 @@ def main():
                 bench_einvoice_issuing(args.einvoice_projects)
                 bench_einvoice_download(the_lab, invoice, session, t_pdf,
                                         args.runs)
+            if 'cloudkitty' in parts:
+                # 7 logs in before CloudKitty starts, then starts it.
+                bench_card(the_lab, cloudkitty, args.runs)
+                bench_cloudkitty_issuing(the_lab, cloudkitty, workdir,
+                                         args.cloudkitty_projects,
+                                         args.cloudkitty_hours)
         finally:
+            cloudkitty.stop()
             horizon.stop()
             keystone.stop()
 
