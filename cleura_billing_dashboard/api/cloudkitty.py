@@ -89,46 +89,58 @@ def endpoints(session):
     return {region: found[region] for region in wanted}
 
 
+def summary_results(session, url, params, timeout=None):
+    """Every result (a dict) of CloudKitty's v2 summary at ``url``.
+
+    ``params``: begin, end, groupby, filters...; the pages (``PAGE`` rows)
+    are read one after the other. ``timeout()``, when given, is the
+    seconds the next request may take (it may raise to stop). Raises
+    keystoneauth's ``ClientException`` for a failed request, and
+    ``ValueError``, ``KeyError`` or ``TypeError`` for an answer that is
+    not a v2 summary.
+    """
+    params = dict(params, response_format='object', limit=PAGE)
+    offset = 0
+    while True:
+        extra = {} if timeout is None else {'timeout': timeout()}
+        response = session.get(url.rstrip('/') + '/v2/summary',
+                               params=dict(params, offset=offset),
+                               raise_exc=True, **extra)
+        doc = json.loads(response.text, parse_float=decimal.Decimal)
+        results, total = doc['results'], int(doc['total'])
+        yield from results
+        offset += len(results)
+        if not results or offset >= total:
+            return
+
+
 def summary_rows(session, region, url, begin, end, groupby):
     """Every ``rated.Row`` of the summary at ``url`` from begin to end."""
     fields = ['project_id', 'type']
     fields += [f for f in groupby if f not in fields]
     params = {'begin': begin.isoformat(), 'end': end.isoformat(),
-              'groupby': fields, 'response_format': 'object',
-              'limit': PAGE}
-    rows, offset = [], 0
-    while True:
-        params['offset'] = offset
-        try:
-            response = session.get(url.rstrip('/') + '/v2/summary',
-                                   params=params, raise_exc=True)
-            doc = json.loads(response.text, parse_float=decimal.Decimal)
-            results = doc['results']
-            total = int(doc['total'])
-            for result in results:
-                rows.append(rated.Row(
-                    region=region, project_id=result['project_id'],
-                    rating_type=result['type'],
-                    qty=decimal.Decimal(result['qty']),
-                    rate=decimal.Decimal(result['rate']),
-                    groupby={f: result.get(f) for f in groupby}))
-        except ks_exceptions.ConnectFailure as e:
-            raise Unavailable(region, _('CloudKitty at %(url)s does not '
-                                        'answer: %(error)s') % {
-                'url': url, 'error': e})
-        except ks_exceptions.ClientException as e:
-            raise Unavailable(region, _('CloudKitty at %(url)s failed: '
-                                        '%(error)s') % {
-                'url': url, 'error': e})
-        except (ValueError, KeyError, TypeError,
-                decimal.InvalidOperation) as e:
-            raise Unavailable(region, _('CloudKitty at %(url)s answered '
-                                        'something other than a v2 '
-                                        'summary: %(error)r') % {
-                'url': url, 'error': e})
-        offset += len(results)
-        if not results or offset >= total:
-            return rows
+              'groupby': fields}
+    try:
+        return [rated.Row(region=region, project_id=result['project_id'],
+                          rating_type=result['type'],
+                          qty=decimal.Decimal(result['qty']),
+                          rate=decimal.Decimal(result['rate']),
+                          groupby={f: result.get(f) for f in groupby})
+                for result in summary_results(session, url, params)]
+    except ks_exceptions.ConnectFailure as e:
+        raise Unavailable(region, _('CloudKitty at %(url)s does not '
+                                    'answer: %(error)s') % {
+            'url': url, 'error': e})
+    except ks_exceptions.ClientException as e:
+        raise Unavailable(region, _('CloudKitty at %(url)s failed: '
+                                    '%(error)s') % {
+            'url': url, 'error': e})
+    except (ValueError, KeyError, TypeError,
+            decimal.InvalidOperation) as e:
+        raise Unavailable(region, _('CloudKitty at %(url)s answered '
+                                    'something other than a v2 '
+                                    'summary: %(error)r') % {
+            'url': url, 'error': e})
 
 
 def period_range(period):

@@ -17,7 +17,6 @@ import dataclasses
 import datetime
 import decimal
 import hashlib
-import json
 import logging
 import time
 
@@ -28,6 +27,7 @@ from openstack_auth import utils as auth_utils
 from openstack_dashboard.api import base
 
 from cleura_billing_dashboard.api import billing
+from cleura_billing_dashboard.api import cloudkitty
 from cleura_billing_dashboard import conf
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard import usage as usage_mod
@@ -36,7 +36,6 @@ from cleura_billing_dashboard.usage import rated
 
 LOG = logging.getLogger(__name__)
 D = decimal.Decimal
-PAGE = 1000   # a month of hourly periods fits one page
 _UNAVAILABLE = 'unavailable'
 
 
@@ -68,26 +67,21 @@ def endpoint(request):
 
 def _summary(session, url, project_id, groupby, deadline):
     """``[row dict]`` of the project's summary this month, every page."""
-    rows, offset = [], 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+
+    def remaining():
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise Unavailable('no answer within the card timeout')
-        try:
-            response = session.get(
-                url.rstrip('/') + '/v2/summary', raise_exc=True,
-                timeout=remaining, params={
-                    'begin': groupby['begin'], 'end': groupby['end'],
-                    'groupby': groupby['fields'],
-                    'filters': 'project_id:%s' % project_id,
-                    'response_format': 'object', 'limit': PAGE,
-                    'offset': offset})
-            doc = json.loads(response.text, parse_float=D)
-            results, total = doc['results'], int(doc['total'])
-        except (ks_exceptions.ClientException, ValueError, KeyError,
-                TypeError) as e:
-            raise Unavailable('%s: %s' % (type(e).__name__, e))
-        for row in results:
+        return left
+
+    rows = []
+    try:
+        for row in cloudkitty.summary_results(
+                session, url, {'begin': groupby['begin'],
+                               'end': groupby['end'],
+                               'groupby': groupby['fields'],
+                               'filters': 'project_id:%s' % project_id},
+                timeout=remaining):
             # The filter is CloudKitty's to apply; a row of another
             # project is never shown, whatever CloudKitty answered.
             if row.get('project_id') == project_id:
@@ -96,9 +90,10 @@ def _summary(session, url, project_id, groupby, deadline):
                 LOG.warning('CloudKitty at %s answered a row of project '
                             '%r to a request filtered to %s: left out',
                             url, row.get('project_id'), project_id)
-        offset += len(results)
-        if not results or offset >= total:
-            return rows
+    except (ks_exceptions.ClientException, ValueError, KeyError,
+            TypeError) as e:
+        raise Unavailable('%s: %s' % (type(e).__name__, e))
+    return rows
 
 
 def _utc(text):

@@ -238,8 +238,9 @@ class MonthCardTests(test.TestCase):
                          res.context['month']['so_far'].replace('\xa0', ''))
 
     def test_every_page_of_the_summary_is_read(self):
-        from cleura_billing_dashboard.api import rating
-        with mock.patch.object(rating, 'PAGE', 1):
+        # The summary pager is the issuing source's (api/cloudkitty.py).
+        from cleura_billing_dashboard.api import cloudkitty
+        with mock.patch.object(cloudkitty, 'PAGE', 1):
             res = self.client.get(INDEX_URL)
         self.assertEqual('SEK102.13',
                          res.context['month']['so_far'].replace('\xa0', ''))
