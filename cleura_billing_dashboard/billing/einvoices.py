@@ -3,8 +3,9 @@
 What callers may rely on:
 
 * Issuing makes the UBL of each invoice and credit note with
-  ``make_ubl`` and stores it with ``store_ubl`` in the invoice's own
-  transaction: an issued invoice has its e-invoice, or was not issued.
+  ``make_ubl`` and stores it with ``store_ubl`` in the transaction that
+  stores the invoice's PDF (``billing.issue``): an invoice shown to its
+  project has its e-invoice.
   Its PDF is Factur-X (``make_facturx``): the same invoice as CII inside.
 * ``ubl_for(invoice)`` returns the stored ``EInvoice``. An invoice issued
   before e-invoices were stored gets one made from its stored data on
@@ -154,7 +155,8 @@ def export_period_ubl(period_start, directory):
     made; what was written before stays) and ``OSError``.
     """
     os.makedirs(directory, exist_ok=True)
-    invoices = (Invoice.objects.filter(period_start=period_start)
+    # Invoices still being issued are exported by a later run.
+    invoices = (Invoice.objects.ready().filter(period_start=period_start)
                 .select_related('credits').defer('pdf', 'credits__pdf')
                 .order_by('number'))
     stored = {row.invoice_id: row for row in EInvoice.objects.filter(

@@ -3,26 +3,46 @@
 The one place that orchestrates issuing. ``issue_usage_file`` is the
 operator's run: it reads the usage, asks an injected account reader (see
 ``account.store.AccountReader``) for each project's buyer details and
-Billing recipients, issues, and sends the mail it queued. For each
-project, in one transaction: take the next number, build the lines and
-totals, make the e-invoice (Peppol BIS 3.0 UBL) and the PDF (Factur-X:
-the same invoice as CII inside, PDF/A-3b), store invoice, lines, PDF and
-e-invoice, and queue its mail. Either all of that
-is committed or none of it, number included.
+Billing recipients, issues, and sends the mail it queued.
+
+Each invoice is issued in two short transactions, so that issuers in
+several processes and on several hosts do not wait for each other's
+renders:
+
+1. the number: under the project's credit lock and the series lock, take
+   the next number, store the invoice, its lines and the credit applied,
+   with no PDF yet. A number exists only with its invoice (gap-free).
+2. the documents: make the e-invoice (Peppol BIS 3.0 UBL) and the PDF
+   (Factur-X: the same invoice as CII inside, PDF/A-3b) from the stored
+   invoice, outside any lock but the invoice's own row, then store both
+   and queue the mail in one transaction. The PDF is written with a
+   conditional update (``Invoice.store_pdf``): of two processes making
+   the same invoice's documents, one stores them and queues its mail, the
+   other changes nothing. ``workers`` processes make documents at once
+   (``documents_pool``); with 1 they are made here, right after step 1.
+
+Until step 2 commits the invoice is left out of every project's view
+(``InvoiceQuerySet.for_project``): nothing shows, pays, reminds or exports
+it half-made. A run that dies in between (a crash, SIGKILL, a render that
+fails) leaves invoices without documents; every run first completes those
+(``complete_pending``), whatever their period, then issues.
 
 Credit: the project's available credit in the invoice's currency
 (``billing.credit``) is taken off each new invoice, at most its total,
-in that same transaction under the project's credit lock: the documents
-show it as prepaid and the amount due is the rest. Credit notes make
-credit (when the invoice they credit was paid) and spend none.
+in step 1 under the project's credit lock: the documents show it as
+prepaid and the amount due is the rest. Credit notes make credit (when
+the invoice they credit was paid) and spend none; they are issued in one
+transaction, documents included.
 
 An invoice whose e-invoice cannot be made (a seller without an electronic
 address: ``[seller] peppol_id``, org_number or vat_number) is not issued
 and the run stops with ``einvoices.EInvoiceError``: the seller is the
-same for every project, so the rest would fail alike.
+same for every project, so the rest would fail alike. That (and missing
+fonts) is checked on the run's first invoice before any number is taken.
 
 A project gets one invoice per period: running a period again issues
-nothing new for the projects already invoiced and reports them as skipped.
+nothing new for the projects already invoiced and reports them as skipped;
+two runs of one period at once issue each project once.
 
 VAT: each invoice's treatment is decided from the buyer's country and VAT
 number (``billing.vat``) before anything is written, and stored on the
@@ -35,18 +55,27 @@ of the invoice it credits.
 """
 
 import calendar
+from concurrent import futures
+import ctypes
 import dataclasses
 import datetime
 import hashlib
 import logging
+import multiprocessing
+import os
+import signal
+import threading
 
+from django.db import connections
 from django.db import IntegrityError
+from django.db import router
 from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 
 from cleura_billing_dashboard.billing import credit
 from cleura_billing_dashboard.billing import einvoices
+from cleura_billing_dashboard.billing.models import EInvoice
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing.models import InvoiceLine
 from cleura_billing_dashboard.billing import numbering
@@ -85,6 +114,9 @@ class IssueResult:
     unmailed: list = dataclasses.field(default_factory=list)
     queued: int = 0  # addresses queued
     sending: object = None  # notify's SendReport, if mail was queued
+    # Numbers of invoices an earlier run issued without their documents
+    # (it died before storing them) that this run completed.
+    completed: list = dataclasses.field(default_factory=list)
 
 
 class AlreadyIssued(Exception):
@@ -108,74 +140,101 @@ def previous_period(today):
 
 
 def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
-                              notify=None):
+                              notify=None, mail=None, workers=1):
     """Issue one invoice per project in ``usage`` for ``period`` ('YYYY-MM').
 
     ``today`` is the issue date (default: the local date); the due date
     adds ``[billing] payment_terms_days``. ``buyer_lookup(project_id)``
     returns the buyer's details (keys of ``BUYER_FIELDS`` and an optional
     ``language``) or None; the project id then stands in as the name.
-    ``notify(invoice)`` runs inside each invoice's transaction.
+    ``notify(invoice)`` runs inside the transaction that stores each
+    invoice's documents, once per invoice; ``mail`` (an ``InvoiceMail``)
+    queues the invoice mail there instead, also from other processes.
 
-    Projects that already have an invoice for the period are skipped;
-    projects whose VAT treatment cannot be decided (``vat.VatError``) are
-    refused: nothing of theirs is written.
+    ``workers`` processes make the documents (see the module doc); more
+    than 1 needs ``notify`` None, a database other processes can see and
+    no transaction around the call, else the documents are made here.
+    The invoices in ``issued`` carry their PDF when made here.
+
+    First completes the invoices of earlier runs left without documents
+    (``IssueResult.completed``). Projects that already have an invoice for
+    the period are skipped; projects whose VAT treatment cannot be decided
+    (``vat.VatError``) are refused: nothing of theirs is written.
     Each invoice commits on its own, so call this outside a transaction.
-    An error stops the run; the invoices issued before it stay issued, and
-    running again issues the rest.
+    An error stops the run; the invoices issued before it stay issued
+    (some maybe without documents yet), and running again completes and
+    issues the rest.
     """
     if usage.period and usage.period != period:
         raise ValueError('the usage is for %s, not %s'
                          % (usage.period, period))
+    if notify is not None and mail is not None:
+        raise ValueError('notify or mail, not both')
     period_start, period_end = period_bounds(period)
     today = today or timezone.localdate()
     prefix = numbering.series_prefix(today)
     numbering.ensure_series(prefix)
     result = IssueResult(period)
-    for project_id, usage_lines in usage.projects.items():
-        if _issued(project_id, period_start, Invoice.INVOICE):
-            result.skipped.append(project_id)
-            continue
-        details = (buyer_lookup(project_id) if buyer_lookup else None) or {}
-        language = details.get('language') or 'en'
-        try:
-            treatment = decide_treatment(details)
-        except vat.VatError as e:
-            LOG.warning('Project %s is not invoiced: %s', project_id, e)
-            result.refused.append((project_id, e.message))
-            continue
-        buyer = _buyer(project_id, details)
-        if treatment.buyer_vat_number:
-            buyer['vat_number'] = treatment.buyer_vat_number
-        invoice = Invoice(
-            project_id=project_id,
-            type=Invoice.INVOICE,
-            issue_date=today,
-            due_date=today + datetime.timedelta(
-                days=conf.get_conf().billing.payment_terms_days),
-            period_start=period_start,
-            period_end=period_end,
-            buyer=buyer,
-            language=language,
-            **_treatment_fields(treatment, language),
-        )
-        lines = [InvoiceLine(product=line.product,
-                             description=line.description,
-                             region=line.region,
-                             quantity=line.quantity,
-                             unit=line.unit,
-                             unit_price=line.unit_price,
-                             vat_rate=vat.line_rate(treatment, line.vat_rate))
-                 for line in usage_lines]
-        credit.ensure_lock(project_id)
-        try:
-            result.issued.append(_store(invoice, lines, prefix, notify))
-        except AlreadyIssued:
-            result.skipped.append(project_id)
+    checked = False
+    with DocumentMaker(workers, notify=notify, mail=mail) as maker:
+        result.completed = complete_pending(maker)
+        for project_id, usage_lines in usage.projects.items():
+            if _issued(project_id, period_start, Invoice.INVOICE):
+                result.skipped.append(project_id)
+                continue
+            details = (buyer_lookup(project_id) if buyer_lookup
+                       else None) or {}
+            language = details.get('language') or 'en'
+            try:
+                treatment = decide_treatment(details)
+            except vat.VatError as e:
+                LOG.warning('Project %s is not invoiced: %s', project_id, e)
+                result.refused.append((project_id, e.message))
+                continue
+            buyer = _buyer(project_id, details)
+            if treatment.buyer_vat_number:
+                buyer['vat_number'] = treatment.buyer_vat_number
+            invoice = Invoice(
+                project_id=project_id,
+                type=Invoice.INVOICE,
+                issue_date=today,
+                due_date=today + datetime.timedelta(
+                    days=conf.get_conf().billing.payment_terms_days),
+                period_start=period_start,
+                period_end=period_end,
+                buyer=buyer,
+                language=language,
+                **_treatment_fields(treatment, language),
+            )
+            lines = [InvoiceLine(product=line.product,
+                                 description=line.description,
+                                 region=line.region,
+                                 quantity=line.quantity,
+                                 unit=line.unit,
+                                 unit_price=line.unit_price,
+                                 vat_rate=vat.line_rate(treatment,
+                                                        line.vat_rate))
+                     for line in usage_lines]
+            _prepare(invoice, lines)
+            if not checked:
+                # What would stop every invoice stops the run before the
+                # first number: no invoice is left without documents.
+                _check_documents(invoice, lines, prefix)
+                checked = True
+            credit.ensure_lock(project_id)
+            try:
+                _take_number(invoice, lines, prefix)
+            except AlreadyIssued:
+                result.skipped.append(project_id)
+                continue
+            result.issued.append(invoice)
+            maker.add(invoice)
+        maker.finish()
     return result
 
 
-def issue_usage_file(path, *, period=None, today=None, accounts=None):
+def issue_usage_file(path, *, period=None, today=None, accounts=None,
+                     workers=1):
     """Issue the invoices of a usage file and send their mail.
 
     ``period`` defaults to the file's, else the month before ``today``
@@ -187,13 +246,14 @@ def issue_usage_file(path, *, period=None, today=None, accounts=None):
     mail's ``sending`` report. Raises ``usage.UsageError`` for a bad
     file (nothing issued), ``ValueError`` for a period other than the
     file's, and whatever ``accounts`` raises (the run stops; what was
-    issued stays issued).
+    issued stays issued). ``workers``: see ``issue_invoices_for_period``.
     """
     return issue_usage(usage_mod.load_usage(path), period=period,
-                       today=today, accounts=accounts)
+                       today=today, accounts=accounts, workers=workers)
 
 
-def issue_usage(usage, *, period=None, today=None, accounts=None):
+def issue_usage(usage, *, period=None, today=None, accounts=None,
+                workers=1):
     """Issue ``usage`` (of any source) as ``issue_usage_file`` does."""
     today = today or timezone.localdate()
     period = period or usage.period or previous_period(today)
@@ -201,7 +261,7 @@ def issue_usage(usage, *, period=None, today=None, accounts=None):
     result = issue_invoices_for_period(
         usage, period, today=today,
         buyer_lookup=accounts.buyer_details if accounts else None,
-        notify=mail.notify if mail else None)
+        mail=mail, workers=workers)
     if mail is not None:
         result.unmailed, result.queued = mail.unmailed, mail.queued
     if result.queued:
@@ -243,51 +303,89 @@ class InvoiceMail(object):
         self.unmailed = []
         self.queued = 0
 
+    def plan(self, project_id):
+        """What ``project_id``'s invoice mail needs from ``accounts``.
+
+        Plain data (``queue_mail`` takes it), so that another process can
+        queue the mail without the account reader.
+        """
+        recipients = list(self.accounts.billing_recipients(project_id) or ())
+        if not recipients:
+            return {'recipients': []}
+        return {'recipients': recipients,
+                'link': bool(self.accounts.wants_link(project_id)),
+                'einvoice': (self.einvoice_for is not None and
+                             bool(self.accounts.wants_einvoice(project_id)))}
+
     def _einvoice(self, invoice):
         """``(content, filename)`` to attach, or ``(None, '')``."""
         if self.einvoice_for is None or not self.accounts.wants_einvoice(
                 invoice.project_id):
             return None, ''
-        found = self.einvoice_for(invoice)
-        if found is None or not found.content:
-            LOG.warning('Project %s wants the e-invoice but invoice %s has '
-                        'none: mailed without it', invoice.project_id,
-                        invoice.number)
-            return None, ''
-        return bytes(found.content), found.filename or ''
+        return _attached(invoice, self.einvoice_for)
 
     def notify(self, invoice):
-        recipients = self.accounts.billing_recipients(invoice.project_id)
-        if not recipients:
-            LOG.warning('Project %s has no verified Billing address: '
-                        'invoice %s is not mailed', invoice.project_id,
-                        invoice.number)
+        queued = queue_mail(invoice, self.plan(invoice.project_id),
+                            self.einvoice_for)
+        self.count(invoice, queued)
+
+    def count(self, invoice, queued):
+        """Add one invoice's ``queue_mail`` outcome to the counts."""
+        if queued is None:
             self.unmailed.append((invoice.number, invoice.project_id))
-            return
-        link = self.accounts.wants_link(invoice.project_id)
-        einvoice, einvoice_filename = self._einvoice(invoice)
-        self.queued += notify_mail.queue_invoice_mail(
-            number=invoice.number,
-            project_id=invoice.project_id,
-            recipients=recipients,
-            language=invoice.language,
-            delivery='link' if link else 'attachment',
-            pdf=bytes(invoice.pdf),
-            filename=invoice.filename,
-            link=invoice_link(invoice.number) if link else '',
-            einvoice=einvoice,
-            einvoice_filename=einvoice_filename,
-            summary={
-                'type': invoice.type,
-                'total': str(invoice.total),
-                # Taken off at issue; the mail says what is left to pay.
-                'credit_applied': str(credit.applied_to(invoice)),
-                'currency': invoice.currency,
-                'issue_date': invoice.issue_date.isoformat(),
-                'due_date': invoice.due_date.isoformat(),
-                'seller': (invoice.seller or {}).get('name', ''),
-                'buyer': (invoice.buyer or {}).get('name', ''),
-            })
+        else:
+            self.queued += queued
+
+
+def _attached(invoice, einvoice_for):
+    """The e-invoice to attach: ``(content, filename)`` or ``(None, '')``."""
+    found = einvoice_for(invoice)
+    if found is None or not found.content:
+        LOG.warning('Project %s wants the e-invoice but invoice %s has '
+                    'none: mailed without it', invoice.project_id,
+                    invoice.number)
+        return None, ''
+    return bytes(found.content), found.filename or ''
+
+
+def queue_mail(invoice, plan, einvoice_for=einvoices.ubl_for):
+    """Queue ``invoice``'s mail as ``plan`` (``InvoiceMail.plan``) says.
+
+    Call it in the transaction that stores the invoice's documents. The
+    number of addresses queued, or None when the project has no verified
+    Billing address (nothing is queued).
+    """
+    if not plan['recipients']:
+        LOG.warning('Project %s has no verified Billing address: '
+                    'invoice %s is not mailed', invoice.project_id,
+                    invoice.number)
+        return None
+    link = plan['link']
+    einvoice, einvoice_filename = None, ''
+    if plan['einvoice'] and einvoice_for is not None:
+        einvoice, einvoice_filename = _attached(invoice, einvoice_for)
+    return notify_mail.queue_invoice_mail(
+        number=invoice.number,
+        project_id=invoice.project_id,
+        recipients=plan['recipients'],
+        language=invoice.language,
+        delivery='link' if link else 'attachment',
+        pdf=bytes(invoice.pdf),
+        filename=invoice.filename,
+        link=invoice_link(invoice.number) if link else '',
+        einvoice=einvoice,
+        einvoice_filename=einvoice_filename,
+        summary={
+            'type': invoice.type,
+            'total': str(invoice.total),
+            # Taken off at issue; the mail says what is left to pay.
+            'credit_applied': str(credit.applied_to(invoice)),
+            'currency': invoice.currency,
+            'issue_date': invoice.issue_date.isoformat(),
+            'due_date': invoice.due_date.isoformat(),
+            'seller': (invoice.seller or {}).get('name', ''),
+            'buyer': (invoice.buyer or {}).get('name', ''),
+        })
 
 
 def issue_credit_note(project_id, invoice, reason, *, today=None,
@@ -327,7 +425,12 @@ def issue_credit_note(project_id, invoice, reason, *, today=None,
                          unit_price=line.unit_price,
                          vat_rate=line.vat_rate)
              for line in original.lines.all()]
-    return _store(note, lines, prefix, notify)
+    _prepare(note, lines)
+    # One transaction: a credit note has its documents or is not issued.
+    with transaction.atomic():
+        _take_number(note, lines, prefix)
+        make_documents(note.pk, notify=notify, invoice=note)
+    return note
 
 
 def decide_treatment(buyer_details):
@@ -363,14 +466,8 @@ def _issued(project_id, period_start, type_):
                                   type=type_).exists()
 
 
-def _store(invoice, lines, prefix, notify):
-    """Number, total, make the documents of and store ``invoice``, at once.
-
-    One transaction: the PDF and the e-invoice are stored with the invoice
-    or not at all. An invoice (not a credit note) takes the project's
-    available credit, under its credit lock (``credit.ensure_lock`` must
-    have created the row).
-    """
+def _prepare(invoice, lines):
+    """Currency, seller, line amounts and totals of a new ``invoice``."""
     settings = conf.get_conf()
     invoice.currency = settings.billing.currency
     invoice.seller = {field: getattr(settings.seller, field) or ''
@@ -382,6 +479,33 @@ def _store(invoice, lines, prefix, notify):
     invoice.net_total = sums.net_total
     invoice.vat_total = sums.vat_total
     invoice.total = sums.total
+
+
+def _check_documents(invoice, lines, prefix):
+    """Make ``invoice``'s documents as if numbered, and store nothing.
+
+    Raises what making them would (``einvoices.EInvoiceError``,
+    ``pdf.FontsMissing``) before a number is taken.
+    """
+    invoice.number = numbering.format_number(prefix, 0)
+    try:
+        document = invoice.as_document(lines, prepaid=credit.ZERO)
+        _ubl(invoice, document)
+        einvoices.make_facturx(
+            invoice, pdf.render_invoice_pdf(document, invoice.language),
+            document)
+    finally:
+        invoice.number = ''
+
+
+def _take_number(invoice, lines, prefix):
+    """Step 1: number and store ``invoice`` and ``lines``, no documents.
+
+    One short transaction. An invoice (not a credit note) takes the
+    project's available credit, under its credit lock
+    (``credit.ensure_lock`` must have created the row). Raises
+    ``AlreadyIssued`` when the project has one for the period.
+    """
     try:
         with transaction.atomic():
             spends = invoice.type == Invoice.INVOICE
@@ -400,25 +524,186 @@ def _store(invoice, lines, prefix, notify):
             prepaid = (credit.to_apply(invoice.project_id, invoice.currency,
                                        invoice.total) if spends
                        else credit.ZERO)
-            document = invoice.as_document(lines, prepaid=prepaid)
-            # The e-invoice first: it refuses what the PDF would not,
-            # before the render's cost.
-            ubl = _ubl(invoice, document)
-            invoice.pdf = einvoices.make_facturx(
-                invoice, pdf.render_invoice_pdf(document, invoice.language),
-                document)
-            invoice.pdf_sha256 = hashlib.sha256(invoice.pdf).hexdigest()
+            invoice.pdf, invoice.pdf_sha256 = b'', ''
             invoice.store(lines)
             credit.record_applied(invoice, prepaid)
-            einvoices.store_ubl(invoice, ubl)
-            if notify is not None:
-                notify(invoice)
     except IntegrityError:
         # Another series (another issue year) raced us to this period.
         if _issued(invoice.project_id, invoice.period_start, invoice.type):
             raise AlreadyIssued(invoice.project_id)
         raise
     return invoice
+
+
+def make_documents(invoice_id, notify=None, invoice=None):
+    """Step 2: make and store the documents of a numbered invoice, once.
+
+    In one transaction, holding the invoice's row (others skip it where
+    the database can): the UBL and the Factur-X PDF made from the stored
+    invoice, stored write-once, then ``notify(stored invoice)``. Returns
+    the stored invoice, or None when its documents are stored already or
+    are being stored by another process (nothing is done). ``invoice``,
+    the caller's copy, gets the PDF too. Raises
+    ``einvoices.EInvoiceError`` and ``pdf.FontsMissing`` (nothing stored:
+    the invoice stays without documents until a later run).
+    """
+    with transaction.atomic():
+        stored = _lock_pending(invoice_id)
+        if stored is None:
+            return None
+        document = stored.as_document()
+        # The e-invoice first: it refuses what the PDF would not.
+        ubl = _ubl(stored, document)
+        content = einvoices.make_facturx(
+            stored, pdf.render_invoice_pdf(document, stored.language),
+            document)
+        if not stored.store_pdf(content,
+                                hashlib.sha256(content).hexdigest()):
+            return None  # another process stored them first
+        if not EInvoice.objects.filter(invoice=stored,
+                                       syntax=EInvoice.UBL).exists():
+            einvoices.store_ubl(stored, ubl)
+        if notify is not None:
+            notify(stored)
+    if invoice is not None:
+        invoice.pdf, invoice.pdf_sha256 = stored.pdf, stored.pdf_sha256
+    return stored
+
+
+def _lock_pending(invoice_id):
+    """The invoice ``invoice_id`` if its documents are missing, locked.
+
+    None when they are stored, or (PostgreSQL, MySQL 8, MariaDB 10.6)
+    when another transaction holds the row: another process is making
+    them. Elsewhere ``Invoice.store_pdf`` decides who stores them.
+    """
+    using = router.db_for_write(Invoice)
+    features = connections[using].features
+    pending = Invoice.objects.using(using).documents_pending().filter(
+        pk=invoice_id)
+    if features.has_select_for_update_skip_locked:
+        # NO KEY: credit notes and payments may still reference the row.
+        pending = pending.select_for_update(
+            skip_locked=True, no_key=features.has_select_for_no_key_update)
+    return pending.first()
+
+
+def complete_pending(maker):
+    """Hand every invoice without documents to ``maker``; their numbers.
+
+    An earlier run died between an invoice's number and its documents;
+    this completes them (any period), each once.
+    """
+    pending = list(Invoice.objects.documents_pending().order_by('number')
+                   .values_list('pk', 'project_id', 'number'))
+    if pending:
+        LOG.info('Completing %d invoice(s) left without documents',
+                 len(pending))
+    for pk, project_id, number in pending:
+        maker.add(Invoice(pk=pk, project_id=project_id, number=number))
+    return [number for pk, project_id, number in pending]
+
+
+def _die_with_parent():
+    """In a documents process: end with the issuer, whatever kills it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
+def _make_documents_in_worker(invoice_id, plan):
+    """``make_documents`` in a documents process; ``(done, queued)``.
+
+    ``queued`` is ``queue_mail``'s outcome (None: no address), or False
+    when no mail was planned.
+    """
+    outcome = [False]
+
+    def notify(invoice):
+        outcome[0] = queue_mail(invoice, plan)
+
+    done = make_documents(invoice_id,
+                          notify=notify if plan is not None else None)
+    return done is not None, outcome[0]
+
+
+class DocumentMaker(object):
+    """Step 2 of a run: here, or in a pool of ``workers`` processes.
+
+    ``add(invoice)`` after the invoice's step 1 committed; ``finish()``
+    waits for all and raises the first error. Used as a context manager:
+    the pool ends with it.
+    """
+
+    def __init__(self, workers, notify=None, mail=None):
+        self.notify = notify
+        self.mail = mail
+        self.pool = None
+        self.outstanding = {}
+        self.done = []
+        self.lock = threading.Lock()
+        self.workers = workers if self._can_fork(workers) else 1
+
+    def _can_fork(self, workers):
+        if workers is None or workers <= 1 or self.notify is not None:
+            return False
+        connection = connections[router.db_for_write(Invoice)]
+        # Other processes must see what step 1 committed.
+        if connection.in_atomic_block:
+            return False
+        return not (connection.vendor == 'sqlite' and
+                    connection.is_in_memory_db())
+
+    def __enter__(self):
+        if self.workers > 1:
+            # The processes open connections of their own.
+            connections.close_all()
+            self.pool = futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context('fork'),
+                initializer=_die_with_parent)
+            # Forks them all now, before this process connects again.
+            self.pool.submit(os.getpid).result()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        return False
+
+    def add(self, invoice):
+        if self.pool is None:
+            notify = self.notify or (self.mail.notify if self.mail else None)
+            make_documents(invoice.pk, notify=notify,
+                           invoice=invoice if invoice.currency else None)
+            return
+        self._collect()
+        plan = self.mail.plan(invoice.project_id) if self.mail else None
+        future = self.pool.submit(_make_documents_in_worker, invoice.pk,
+                                  plan)
+        self.outstanding[future] = invoice
+        future.add_done_callback(self._done)
+
+    def _done(self, future):
+        with self.lock:
+            self.done.append(future)
+
+    def _collect(self):
+        """Count what finished; raise the first error of a process."""
+        with self.lock:
+            finished, self.done = self.done, []
+        for future in finished:
+            invoice = self.outstanding.pop(future)
+            _done, queued = future.result()
+            if self.mail is not None and queued is not False:
+                self.mail.count(invoice, queued)
+
+    def finish(self):
+        if self.pool is not None:
+            futures.wait(list(self.outstanding))
+            self._collect()
 
 
 def _ubl(invoice, document):

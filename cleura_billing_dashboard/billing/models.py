@@ -7,6 +7,11 @@ What callers may rely on:
   never change: ``save()`` of a stored row, ``delete()``, and a queryset's
   ``update()``, ``delete()``, ``bulk_update()`` raise
   ``ImmutableInvoiceError``. Corrections are credit notes.
+* Its documents are written once, after it: issuing stores the invoice
+  and its lines first, with an empty PDF (``documents_ready`` false), and
+  ``store_pdf`` writes the PDF exactly once (a conditional update: the
+  second writer changes nothing). ``InvoiceQuerySet.for_project`` and
+  ``ready()`` leave out invoices whose documents are not stored yet.
 * An invoice's e-invoice (``EInvoice``, one per syntax) is written once
   too, by ``billing.einvoices``, and is as immutable as the invoice.
 * Amounts are ``Decimal`` in the currency's minor units; a credit note's
@@ -98,10 +103,22 @@ class InvoiceQuerySet(_ImmutableQuerySet):
         raise ImmutableInvoiceError('store invoices with Invoice.store()')
 
     def for_project(self, project_id):
-        """This project's invoices and credit notes only."""
+        """This project's invoices and credit notes only, documents stored.
+
+        An invoice whose PDF is still being made is left out: nothing is
+        shown, paid, reminded or exported half-made (see ``ready``).
+        """
         if not project_id:
             raise ValueError('a project id is required')
-        return self.filter(project_id=project_id)
+        return self.ready().filter(project_id=project_id)
+
+    def ready(self):
+        """The invoices whose documents (PDF, e-invoice) are stored."""
+        return self.exclude(pdf_sha256='')
+
+    def documents_pending(self):
+        """The invoices issued whose documents are not stored yet."""
+        return self.filter(pdf_sha256='')
 
     def newest_first(self):
         """Ordered by issue date, then number, both descending (indexed)."""
@@ -251,6 +268,26 @@ class Invoice(models.Model):
             InvoiceLine.objects.bulk_create(lines)
         finally:
             del self._storing
+
+    @property
+    def documents_ready(self):
+        """Whether this invoice's PDF (and so its e-invoice) is stored."""
+        return bool(self.pdf_sha256)
+
+    def store_pdf(self, content, sha256):
+        """Write the PDF of this invoice, stored without one; once.
+
+        A conditional update (where no PDF is stored): True if this call
+        stored it, False if another did first (then nothing changes).
+        Call it in the transaction that stores the e-invoice and queues
+        the mail, so that all three are committed together.
+        """
+        stored = models.QuerySet.update(
+            Invoice.objects.filter(pk=self.pk, pdf_sha256=''),
+            pdf=content, pdf_sha256=sha256)
+        if stored:
+            self.pdf, self.pdf_sha256 = content, sha256
+        return bool(stored)
 
     def vat_breakdown(self, lines=None):
         """``totals.VatAmount`` per rate, derived from the lines."""

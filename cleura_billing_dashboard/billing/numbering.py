@@ -9,9 +9,9 @@ series, taken with an ``UPDATE`` before anything else in the transaction:
   then increments the committed value.
 * SQLite takes its database write lock at that first write, so no reader
   has to upgrade to a writer later (which fails at once with "database is
-  locked"). Waiting writers queue for the busy timeout, 5 s by default:
-  raise it with ``DATABASES[...]['OPTIONS']['timeout']`` when PDFs are
-  rendered inside the issuing transaction.
+  locked"). Waiting writers queue for the busy timeout, 5 s by default
+  (``DATABASES[...]['OPTIONS']['timeout']``); issuing renders PDFs
+  outside the numbering transaction (``billing.issue``).
 
 Everything else in that transaction waits for its commit, so keep it short.
 A series row is created beforehand, in a commit of its own

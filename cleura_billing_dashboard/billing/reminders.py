@@ -67,8 +67,9 @@ def unpaid_invoices(today, schedule):
     if not schedule:
         return Invoice.objects.none()
     latest_due = today - datetime.timedelta(days=min(schedule))
-    return (Invoice.objects.filter(type=Invoice.INVOICE,
-                                   due_date__lte=latest_due)
+    # Without documents yet (being issued): nothing to remind of.
+    return (Invoice.objects.ready().filter(type=Invoice.INVOICE,
+                                           due_date__lte=latest_due)
             .defer('pdf')
             .with_balance(today)
             .filter(status__in=UNPAID)

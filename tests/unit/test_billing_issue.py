@@ -10,6 +10,7 @@ import pypdf
 import pytest
 
 from cleura_billing_dashboard.billing import issue
+from cleura_billing_dashboard.billing.models import EInvoice
 from cleura_billing_dashboard.billing.models import Invoice
 from cleura_billing_dashboard.billing import ocr
 from cleura_billing_dashboard.billing import queries
@@ -169,7 +170,7 @@ def test_notify_runs_inside_the_issuing_transaction(db):
     assert seen == [('2026-000001', True, True), ('2026-000002', True, True)]
 
 
-def test_a_failure_stores_nothing_and_leaves_no_gap(db):
+def test_a_failure_leaves_a_number_without_documents_a_rerun_completes(db):
     def notify(invoice):
         if invoice.project_id == 'proj-b':
             raise RuntimeError('mail queue is down')
@@ -178,11 +179,31 @@ def test_a_failure_stores_nothing_and_leaves_no_gap(db):
         issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
                                         '2026-10', today=TODAY,
                                         notify=notify)
-    assert [i.number for i in Invoice.objects.all()] == ['2026-000001']
-    rerun = issue.issue_invoices_for_period(factories.parsed_usage(USAGE),
-                                            '2026-10', today=TODAY)
-    assert [i.number for i in rerun.issued] == ['2026-000002']
-    assert rerun.skipped == ['proj-a']
+    # The number was taken with its invoice; the documents and the mail
+    # rolled back together, and the project does not see it half-made.
+    stored = {i.number: i for i in Invoice.objects.all()}
+    assert sorted(stored) == ['2026-000001', '2026-000002']
+    assert stored['2026-000001'].documents_ready
+    assert not stored['2026-000002'].documents_ready
+    assert bytes(stored['2026-000002'].pdf) == b''
+    assert not EInvoice.objects.filter(invoice=stored['2026-000002'])
+    assert not Invoice.objects.for_project('proj-b').exists()
+    mailed = []
+    rerun = issue.issue_invoices_for_period(
+        factories.parsed_usage(USAGE), '2026-10', today=TODAY,
+        notify=lambda invoice: mailed.append(invoice.number))
+    assert rerun.completed == ['2026-000002']
+    assert mailed == ['2026-000002']
+    assert (rerun.issued, rerun.skipped) == ([], ['proj-a', 'proj-b'])
+    completed = Invoice.objects.for_project('proj-b').get()
+    assert completed.number == '2026-000002'
+    assert pdf_text(bytes(completed.pdf))
+    assert EInvoice.objects.filter(invoice=completed).count() == 1
+    # Completed once: a third run has nothing left to do.
+    again = issue.issue_invoices_for_period(
+        factories.parsed_usage(USAGE), '2026-10', today=TODAY,
+        notify=lambda invoice: mailed.append(invoice.number))
+    assert (again.completed, mailed) == ([], ['2026-000002'])
 
 
 class TestCreditNote:

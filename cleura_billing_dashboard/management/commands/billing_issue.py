@@ -3,6 +3,7 @@ usage source (``--source``, see ``cleura_billing_dashboard.usage.sources``).
 """
 
 import datetime
+import os
 
 from django.core.management import base
 from django.utils import timezone
@@ -32,6 +33,9 @@ def report(stdout, result):
         stdout.write(_('Not issued: %(project)s, its VAT treatment cannot '
                        'be decided: %(reason)s') % {
             'project': project_id, 'reason': reason})
+    if result.completed:
+        stdout.write(_('Completed %d invoice(s) an earlier run left without '
+                       'their documents') % len(result.completed))
     if not result.issued and not result.refused:
         stdout.write(_('Nothing to issue: every project already has an '
                        'invoice for %s') % result.period)
@@ -41,6 +45,17 @@ def report(stdout, result):
             'number': number, 'project': project_id})
     if result.sending is not None:
         billing_send_mail.report_sending(stdout, result.sending)
+
+
+def _workers(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise base.CommandError(_('--workers takes a whole number of at '
+                                  'least 1, not %r') % text)
+    return value
 
 
 class Command(base.BaseCommand):
@@ -64,6 +79,11 @@ class Command(base.BaseCommand):
         parser.add_argument('--issue-date', metavar='YYYY-MM-DD',
                             type=datetime.date.fromisoformat,
                             help=_('Issue date; default: today.'))
+        parser.add_argument('--workers', type=_workers, metavar='N',
+                            default=os.cpu_count() or 1,
+                            help=_('Processes making the invoices\' PDFs '
+                                   'and e-invoices; default: the number of '
+                                   'cores.'))
 
     def handle(self, *args, **options):
         name = options['source']
@@ -86,7 +106,8 @@ class Command(base.BaseCommand):
                 usage, period=period, today=options['issue_date'],
                 # Buyer details and Billing recipients from Keystone (None
                 # when the service credentials are not configured).
-                accounts=store.account_reader())
+                accounts=store.account_reader(),
+                workers=options['workers'])
         except usage_mod.UsageError as e:
             for problem in e.problems:
                 self.stderr.write(str(problem))
