@@ -21,11 +21,16 @@ running Horizon, each figure as a ratio within one run:
    ``[cloudkitty] card_timeout``;
 8. issuing ``--cloudkitty-projects`` Keystone projects (default 1,000)
    from CloudKitty vs from a usage file with the same lines: time per
-   invoice of each and their ratio.
+   invoice of each and their ratio;
+9. issuing ``--pg-projects`` projects (default 10,000) on PostgreSQL
+   (a database of its own, ``CLEURA_BENCH_PG_*``), one ``billing_issue``
+   with ``--workers 1`` and one with ``--workers 2``: invoices/s, seconds
+   and their ratio (targets: 10,000 in at most 4 minutes with 2 workers;
+   2 workers at least 1.7 x 1).
 
 ``--parts`` runs some of them only (``--parts pdf,einvoice`` measures 3,
 5 and 6 without filling 100,000 invoices; ``--parts cloudkitty``, 7 and
-8).
+8; ``--parts workers``, 9).
 """
 
 import argparse
@@ -233,7 +238,9 @@ def bench_issuing(the_lab, workdir, projects_count):
         start = time.perf_counter()
         children = [subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), 'django-admin'),
-             'billing_issue', '--usage', path, '--period', period],
+             'billing_issue', '--usage', path, '--period', period,
+             # N issuers each making its documents itself (part 9: a pool)
+             '--workers', '1'],
             env=the_lab.horizon.env, stdout=subprocess.DEVNULL)
             for path in files]
         if any(child.wait() for child in children):
@@ -243,6 +250,64 @@ def bench_issuing(the_lab, workdir, projects_count):
     for processes, rate in results:
         print('4. Issuing %d projects with %d process(es): %.1f invoices/s'
               % (projects_count, processes, rate))
+
+
+def recreate_pg_database():
+    """A fresh PostgreSQL database for part 9; its lab settings."""
+    import psycopg2
+    options = {'NAME': os.environ.get('CLEURA_BENCH_PG_NAME',
+                                      'cleura_bench_issuing'),
+               'HOST': os.environ.get('CLEURA_BENCH_PG_HOST', '127.0.0.1'),
+               'PORT': os.environ.get('CLEURA_BENCH_PG_PORT', '5432'),
+               'USER': os.environ.get('CLEURA_BENCH_PG_USER', 'postgres')}
+    conn = psycopg2.connect(dbname='postgres', host=options['HOST'],
+                            port=options['PORT'], user=options['USER'])
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
+                        % options['NAME'])
+            cur.execute('CREATE DATABASE "%s"' % options['NAME'])
+    finally:
+        conn.close()
+    return {'CLEURA_LAB_PG_%s' % key: value
+            for key, value in options.items()}
+
+
+def bench_workers(the_lab, workdir, projects_count):
+    """Part 9: ``billing_issue`` on PostgreSQL with 1 and 2 workers."""
+    env = dict(the_lab.horizon.env, **recreate_pg_database())
+    manage = os.path.join(os.path.dirname(sys.executable), 'django-admin')
+    subprocess.run([manage, 'migrate', '--noinput'], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    path = os.path.join(workdir, 'workers.json')
+    with open(path, 'w') as f:
+        json.dump({'projects': [
+            {'project_id': 'bench-workers-%05d' % i, 'lines': lines(5)}
+            for i in range(projects_count)]}, f)
+    rates = {}
+    # A period each: both runs issue every project, on the same store.
+    for workers, period in ((1, '2026-01'), (2, '2026-02')):
+        start = time.perf_counter()
+        res = subprocess.run(
+            [manage, 'billing_issue', '--usage', path, '--period', period,
+             '--workers', str(workers)], env=env, capture_output=True,
+            text=True)
+        elapsed = time.perf_counter() - start
+        if res.returncode:
+            raise RuntimeError('billing_issue failed:\n%s' % res.stderr)
+        issued = res.stdout.count('Issued ')
+        if issued != projects_count:
+            raise RuntimeError('issued %d of %d' % (issued, projects_count))
+        rates[workers] = (elapsed, projects_count / elapsed)
+        print('9. Issuing %d projects on PostgreSQL, --workers %d: %.1f s, '
+              '%.1f invoices/s' % (projects_count, workers, elapsed,
+                                   rates[workers][1]))
+    print('9. --workers 2 vs --workers 1: %.2f x the throughput (target: at '
+          'least 1.7); %d projects with 2 workers in %.0f s (target for '
+          '10,000: at most 240 s, here %.0f s scaled)'
+          % (rates[2][1] / rates[1][1], projects_count, rates[2][0],
+             rates[2][0] * 10000 / projects_count))
 
 
 CK_HANG = ('bench-ck-hang', 'bench-ck-hang-reader', 'reader')
@@ -417,13 +482,16 @@ def main():
     parser.add_argument('--projects', type=int, default=1000)
     parser.add_argument('--einvoice-projects', type=int, default=200)
     parser.add_argument('--cloudkitty-projects', type=int, default=1000)
+    parser.add_argument('--pg-projects', type=int, default=10000,
+                        help='projects issued on PostgreSQL (part 9)')
     parser.add_argument('--cloudkitty-hours', type=int, default=744,
                         help='hours of the past month rated (part 8)')
     parser.add_argument('--parts',
-                        default='listing,pdf,issuing,einvoice,cloudkitty',
+                        default='listing,pdf,issuing,einvoice,cloudkitty,'
+                                'workers',
                         help='comma-separated: listing (1, 2), pdf (3), '
                              'issuing (4), einvoice (5, 6; needs pdf), '
-                             'cloudkitty (7, 8)')
+                             'cloudkitty (7, 8), workers (9)')
     args = parser.parse_args()
     parts = set(args.parts.split(','))
     with tempfile.TemporaryDirectory(prefix='cleura-bench-') as workdir:
@@ -448,6 +516,8 @@ def main():
                 bench_einvoice_issuing(args.einvoice_projects)
                 bench_einvoice_download(the_lab, invoice, session, t_pdf,
                                         args.runs)
+            if 'workers' in parts:
+                bench_workers(the_lab, workdir, args.pg_projects)
             if 'cloudkitty' in parts:
                 # 7 logs in before CloudKitty starts, then starts it.
                 bench_card(the_lab, cloudkitty, args.runs)

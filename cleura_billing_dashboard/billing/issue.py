@@ -538,54 +538,70 @@ def _take_number(invoice, lines, prefix):
 def make_documents(invoice_id, notify=None, invoice=None):
     """Step 2: make and store the documents of a numbered invoice, once.
 
-    In one transaction, holding the invoice's row (others skip it where
-    the database can): the UBL and the Factur-X PDF made from the stored
-    invoice, stored write-once, then ``notify(stored invoice)``. Returns
+    The UBL and the Factur-X PDF made from the stored invoice, then stored
+    write-once and ``notify(stored invoice)`` called in one transaction.
+    PostgreSQL, MySQL 8 and MariaDB 10.6 hold the invoice's row from
+    before the render (other processes skip it); elsewhere the conditional
+    write of the PDF decides who stores them. Returns
     the stored invoice, or None when its documents are stored already or
     are being stored by another process (nothing is done). ``invoice``,
     the caller's copy, gets the PDF too. Raises
     ``einvoices.EInvoiceError`` and ``pdf.FontsMissing`` (nothing stored:
     the invoice stays without documents until a later run).
     """
-    with transaction.atomic():
-        stored = _lock_pending(invoice_id)
-        if stored is None:
-            return None
-        document = stored.as_document()
-        # The e-invoice first: it refuses what the PDF would not.
-        ubl = _ubl(stored, document)
-        content = einvoices.make_facturx(
-            stored, pdf.render_invoice_pdf(document, stored.language),
-            document)
-        if not stored.store_pdf(content,
-                                hashlib.sha256(content).hexdigest()):
-            return None  # another process stored them first
-        if not EInvoice.objects.filter(invoice=stored,
-                                       syntax=EInvoice.UBL).exists():
-            einvoices.store_ubl(stored, ubl)
-        if notify is not None:
-            notify(stored)
-    if invoice is not None:
-        invoice.pdf, invoice.pdf_sha256 = stored.pdf, stored.pdf_sha256
-    return stored
-
-
-def _lock_pending(invoice_id):
-    """The invoice ``invoice_id`` if its documents are missing, locked.
-
-    None when they are stored, or (PostgreSQL, MySQL 8, MariaDB 10.6)
-    when another transaction holds the row: another process is making
-    them. Elsewhere ``Invoice.store_pdf`` decides who stores them.
-    """
     using = router.db_for_write(Invoice)
     features = connections[using].features
     pending = Invoice.objects.using(using).documents_pending().filter(
         pk=invoice_id)
     if features.has_select_for_update_skip_locked:
-        # NO KEY: credit notes and payments may still reference the row.
-        pending = pending.select_for_update(
-            skip_locked=True, no_key=features.has_select_for_no_key_update)
-    return pending.first()
+        # Hold the row while rendering: another process skips it instead
+        # of rendering it too. NO KEY: references to it may still be made.
+        with transaction.atomic(using=using):
+            stored = pending.select_for_update(
+                skip_locked=True,
+                no_key=features.has_select_for_no_key_update).first()
+            if stored is None or not _store_documents(
+                    stored, _render(stored), notify):
+                return None
+    else:
+        # SQLite: render first, then a transaction whose first statement
+        # writes, so it takes the write lock at once (see numbering).
+        stored = pending.first()
+        if stored is None:
+            return None
+        documents = _render(stored)
+        with transaction.atomic(using=using):
+            if not _store_documents(stored, documents, notify):
+                return None
+    if invoice is not None:
+        invoice.pdf, invoice.pdf_sha256 = stored.pdf, stored.pdf_sha256
+    return stored
+
+
+def _render(stored):
+    """``(ubl, pdf)`` of the stored invoice ``stored``."""
+    document = stored.as_document()
+    # The e-invoice first: it refuses what the PDF would not.
+    ubl = _ubl(stored, document)
+    content = einvoices.make_facturx(
+        stored, pdf.render_invoice_pdf(document, stored.language), document)
+    return ubl, content
+
+
+def _store_documents(stored, documents, notify):
+    """Store the PDF (first: the write), the UBL, and notify; or nothing.
+
+    False when another process stored the PDF first.
+    """
+    ubl, content = documents
+    if not stored.store_pdf(content, hashlib.sha256(content).hexdigest()):
+        return False
+    if not EInvoice.objects.filter(invoice=stored,
+                                   syntax=EInvoice.UBL).exists():
+        einvoices.store_ubl(stored, ubl)
+    if notify is not None:
+        notify(stored)
+    return True
 
 
 def complete_pending(maker):

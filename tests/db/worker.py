@@ -8,6 +8,8 @@
     python -m tests.db.worker BARRIER refund AMOUNT REFERENCE PROJECT...
     python -m tests.db.worker BARRIER pay AMOUNT REFERENCE NUMBER...
     python -m tests.db.worker - report
+    python -m tests.db.worker BARRIER|- command USAGE PERIOD ISSUE_DATE WORKERS
+    python -m tests.db.worker - issuing-report PREFIX
 
 A worker connects, marks itself ready in the folder BARRIER and waits for
 the file ``go`` there, so that all workers start at the same moment.
@@ -15,6 +17,7 @@ the file ``go`` there, so that all workers start at the same moment.
 
 import datetime
 import decimal
+import hashlib
 import json
 import os
 import pathlib
@@ -172,6 +175,85 @@ def report():
     }
 
 
+class Accounts(object):
+    """The Keystone account reader's answers, for issuing with mail.
+
+    Each project has one verified Billing address and wants the PDF
+    attached and the e-invoice too.
+    """
+
+    def buyer_details(self, project_id):
+        return {'name': 'Buyer of %s' % project_id, 'language': 'sv'}
+
+    def billing_recipients(self, project_id):
+        return ['billing@%s.example' % project_id]
+
+    def wants_link(self, project_id):
+        return False
+
+    def wants_einvoice(self, project_id):
+        return True
+
+
+def run_issue_command(usage_file, period, issue_date, workers):
+    """``manage.py billing_issue`` as an operator runs it, with mail."""
+    from django.core import management
+    from django.test import override_settings
+
+    from cleura_billing_dashboard.account import store
+
+    out = []
+    with mock.patch.object(store, 'account_reader', Accounts), \
+            override_settings(EMAIL_BACKEND='django.core.mail.backends.'
+                                            'locmem.EmailBackend'):
+        management.call_command(
+            'billing_issue', '--usage', usage_file, '--period', period,
+            '--issue-date', issue_date, '--workers', workers,
+            stdout=_Lines(out))
+    return {'issued': sum(line.startswith('Issued ') for line in out)}
+
+
+def issuing_report(prefix):
+    """What issuing left: invoices, their documents and their mail."""
+    from cleura_billing_dashboard.notify import models as mail_models
+
+    invoices = []
+    for invoice in models.Invoice.objects.order_by('number'):
+        content = bytes(invoice.pdf)
+        invoices.append({
+            'number': invoice.number,
+            'project_id': invoice.project_id,
+            'pdf': (content.startswith(b'%PDF') and invoice.pdf_sha256 ==
+                    hashlib.sha256(content).hexdigest()),
+            'shown': models.Invoice.objects.for_project(
+                invoice.project_id).filter(pk=invoice.pk).exists(),
+            'ubl': models.EInvoice.objects.filter(invoice=invoice).count(),
+        })
+    mails = {}
+    for mail in mail_models.InvoiceMail.objects.all():
+        invoice = models.Invoice.objects.get(number=mail.number)
+        mails.setdefault(mail.number, []).append({
+            'pdf': bytes(mail.pdf) == bytes(invoice.pdf),
+            'einvoice': b'<Invoice' in bytes(mail.einvoice or b''),
+            'addresses': list(mail.recipients.values_list('address',
+                                                          flat=True)),
+        })
+    series = models.NumberSeries.objects.filter(prefix=prefix).first()
+    return {'invoices': invoices, 'mails': mails,
+            'last_value': series.last_value if series else 0}
+
+
+class _Lines(object):
+    def __init__(self, lines):
+        self.lines = lines
+
+    def write(self, text):
+        self.lines.append(text)
+
+    def flush(self):
+        pass
+
+
 def main(barrier, command, *args):
     if command == 'report':
         result = report()
@@ -179,6 +261,10 @@ def main(barrier, command, *args):
         result = issue_old_invoices(*args)
     elif command == 'overpaid':
         result = issue_overpaid(*args)
+    elif command == 'issuing-report':
+        result = issuing_report(*args)
+    elif command == 'command' and barrier == '-':
+        result = run_issue_command(*args)
     else:
         wait_for_go(barrier)
         if command == 'numbers':
@@ -189,6 +275,8 @@ def main(barrier, command, *args):
             result = refund(*args)
         elif command == 'pay':
             result = pay(*args)
+        elif command == 'command':
+            result = run_issue_command(*args)
         else:
             result = issue_period(*args)
     print(json.dumps(result))
