@@ -264,7 +264,8 @@ def issue_usage(usage, *, period=None, today=None, accounts=None,
         mail=mail, workers=workers)
     if mail is not None:
         result.unmailed, result.queued = mail.unmailed, mail.queued
-    if result.queued:
+    if result.queued or result.completed:
+        # Also what a run that died queued and did not send.
         result.sending = notify_mail.send_pending()
     return result
 
@@ -719,6 +720,9 @@ class DocumentMaker(object):
     def finish(self):
         if self.pool is not None:
             futures.wait(list(self.outstanding))
+            # All done; their callbacks may not have run yet.
+            with self.lock:
+                self.done = list(self.outstanding)
             self._collect()
 
 
