@@ -40,6 +40,7 @@ import decimal
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -274,6 +275,12 @@ def recreate_pg_database():
             for key, value in options.items()}
 
 
+def _children_cpu():
+    """CPU seconds of the ended child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_workers(the_lab, workdir, projects_count):
     """Part 9: ``billing_issue`` on PostgreSQL with 1 and 2 workers."""
     env = dict(the_lab.horizon.env, **recreate_pg_database())
@@ -288,21 +295,28 @@ def bench_workers(the_lab, workdir, projects_count):
     rates = {}
     # A period each: both runs issue every project, on the same store.
     for workers, period in ((1, '2026-01'), (2, '2026-02')):
+        cpu = _children_cpu()
         start = time.perf_counter()
         res = subprocess.run(
             [manage, 'billing_issue', '--usage', path, '--period', period,
              '--workers', str(workers)], env=env, capture_output=True,
             text=True)
         elapsed = time.perf_counter() - start
+        cpu = _children_cpu() - cpu
         if res.returncode:
             raise RuntimeError('billing_issue failed:\n%s' % res.stderr)
         issued = res.stdout.count('Issued ')
         if issued != projects_count:
             raise RuntimeError('issued %d of %d' % (issued, projects_count))
         rates[workers] = (elapsed, projects_count / elapsed)
+        # CPU of the run and its pool: how many cores it got, on a
+        # machine others may share (os.getloadavg() says how busy).
         print('9. Issuing %d projects on PostgreSQL, --workers %d: %.1f s, '
-              '%.1f invoices/s' % (projects_count, workers, elapsed,
-                                   rates[workers][1]))
+              '%.1f invoices/s; %.1f ms CPU per invoice, %.2f cores used, '
+              'load average %.1f' % (
+                  projects_count, workers, elapsed, rates[workers][1],
+                  cpu * 1e3 / projects_count, cpu / elapsed,
+                  os.getloadavg()[0]))
     print('9. --workers 2 vs --workers 1: %.2f x the throughput (target: at '
           'least 1.7); %d projects with 2 workers in %.0f s (target for '
           '10,000: at most 240 s, here %.0f s scaled)'

@@ -693,8 +693,9 @@ class DocumentMaker(object):
     def add(self, invoice):
         if self.pool is None:
             notify = self.notify or (self.mail.notify if self.mail else None)
+            # The caller's stored copy gets its PDF; a stand-in does not.
             make_documents(invoice.pk, notify=notify,
-                           invoice=invoice if invoice.currency else None)
+                           invoice=None if invoice._state.adding else invoice)
             return
         self._collect()
         plan = self.mail.plan(invoice.project_id) if self.mail else None
@@ -713,7 +714,7 @@ class DocumentMaker(object):
             finished, self.done = self.done, []
         for future in finished:
             invoice = self.outstanding.pop(future)
-            _done, queued = future.result()
+            _made, queued = future.result()
             if self.mail is not None and queued is not False:
                 self.mail.count(invoice, queued)
 
