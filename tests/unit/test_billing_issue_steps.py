@@ -105,7 +105,7 @@ def test_making_the_documents_stores_them_and_the_mail_once(db):
     assert mail.queued == 1
     assert Invoice.objects.get(pk=invoice.pk).pdf_sha256 == stored.pdf_sha256
     assert EInvoice.objects.filter(invoice=stored).count() == 1
-    assert InvoiceMail.objects.get(number=invoice.number).pdf == content
+    assert bytes(InvoiceMail.objects.get(number=invoice.number).pdf) == content
     assert Recipient.objects.count() == 1
     assert queries.get_invoice_pdf('proj-a', invoice.number)[1] == content
 
