@@ -125,6 +125,16 @@ def _fonts(paths):
         return _FONTS[paths]
 
 
+def load_fonts():
+    """Parse and register the fonts now, not on the first rendering.
+
+    For a process about to fork workers: they inherit the parsed fonts
+    (about 130 ms of the first rendering). Raises ``FontsMissing`` as
+    ``render_invoice_pdf`` would.
+    """
+    _fonts(_font_paths(fonts_dir()))
+
+
 def render_invoice_pdf(invoice, language='en'):
     """The PDF of ``invoice`` with labels in ``language``, as bytes.
 

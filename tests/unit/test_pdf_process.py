@@ -119,3 +119,19 @@ def test_a_forked_worker_uses_the_parsed_fonts_and_renders_the_same():
     assert [data for data, _ in results] == expected
     # Nothing parsed or registered again in the children.
     assert all(fonts == registered for _, fonts in results)
+
+
+def test_fonts_loaded_ahead_are_the_ones_rendering_uses(own_fonts, parsed):
+    pdf.load_fonts()
+    assert parsed == list(render.FONT_FILES)
+
+    pdf.render_invoice_pdf(make_invoice())
+
+    assert parsed == list(render.FONT_FILES)
+
+
+def test_loading_fonts_ahead_refuses_a_directory_without_them(own_fonts):
+    os.remove(own_fonts / 'DejaVuSans.ttf')
+
+    with pytest.raises(pdf.FontsMissing, match='DejaVuSans.ttf'):
+        pdf.load_fonts()
