@@ -21,11 +21,14 @@ running Horizon, each figure as a ratio within one run:
    ``[cloudkitty] card_timeout``;
 8. issuing ``--cloudkitty-projects`` Keystone projects (default 1,000)
    from CloudKitty vs from a usage file with the same lines: time per
-   invoice of each and their ratio.
+   invoice of each and their ratio;
+9. rendering, in this process: the first PDF of a 30-line invoice (fonts
+   parsed then), the median of ``--runs`` more, and the Factur-X wrap of
+   that PDF, each against the 40 ms target.
 
 ``--parts`` runs some of them only (``--parts pdf,einvoice`` measures 3,
 5 and 6 without filling 100,000 invoices; ``--parts cloudkitty``, 7 and
-8).
+8; ``--parts render``, 9).
 """
 
 import argparse
@@ -141,18 +144,53 @@ def bench_listing(the_lab, projects, runs):
                                       t_big / t_settings))
 
 
-def bench_pdf(the_lab, projects, runs, workdir):
+def thirty_line_invoice(the_lab, projects, workdir):
+    """The small project's 30-line invoice of 2026-01, issued once."""
     from cleura_billing_dashboard.billing import models
-    from cleura_billing_dashboard import pdf
 
     usage = os.path.join(workdir, 'pdf-usage.json')
     with open(usage, 'w') as f:
         json.dump({'projects': [{'project_id': projects[SMALL].id,
                                  'lines': lines(30)}]}, f)
+    # A second call finds the period issued and issues nothing.
     the_lab.horizon.manage('billing_issue', '--usage', usage,
                            '--period', '2026-01')
-    invoice = models.Invoice.objects.get(project_id=projects[SMALL].id,
-                                         period_start='2026-01-01')
+    return models.Invoice.objects.get(project_id=projects[SMALL].id,
+                                      period_start='2026-01-01')
+
+
+def bench_render(the_lab, projects, runs, workdir):
+    """The first render, the render median and the Factur-X wrap.
+
+    Run before anything else renders in this process, so the first
+    render includes what is done once per process (font parsing).
+    """
+    from cleura_billing_dashboard.billing import einvoices
+    from cleura_billing_dashboard import pdf
+
+    invoice = thirty_line_invoice(the_lab, projects, workdir)
+    document = invoice.as_document()
+    start = time.perf_counter()
+    data = pdf.render_invoice_pdf(document, invoice.language)
+    t_first = time.perf_counter() - start
+    t_render = median_seconds(
+        lambda: pdf.render_invoice_pdf(document, invoice.language), runs)
+    t_wrap = median_seconds(
+        lambda: einvoices.make_facturx(invoice, data, document), runs)
+    target = 0.040
+    print('9. Render of a 30-line invoice, this process: first %.1f ms '
+          '(%.2f x 40 ms), median of %d %.1f ms (%.2f x 40 ms, target '
+          '<= 1); Factur-X wrap median %.1f ms (%.2f x 40 ms); render + '
+          'wrap %.1f ms (%.2f x 40 ms)'
+          % (t_first * 1e3, t_first / target, runs, t_render * 1e3,
+             t_render / target, t_wrap * 1e3, t_wrap / target,
+             (t_render + t_wrap) * 1e3, (t_render + t_wrap) / target))
+
+
+def bench_pdf(the_lab, projects, runs, workdir):
+    from cleura_billing_dashboard import pdf
+
+    invoice = thirty_line_invoice(the_lab, projects, workdir)
     document = invoice.as_document()
     t_render = median_seconds(
         lambda: pdf.render_invoice_pdf(document, invoice.language), runs)
@@ -161,7 +199,7 @@ def bench_pdf(the_lab, projects, runs, workdir):
         the_lab.url, invoice.number)
     t_download = median_seconds(get_ok(session, download), runs)
     print('3. PDF download vs render (30 lines): %.1f ms / %.1f ms = %.2f '
-          '(target <= 0.1); render median %.0f ms (target <= 120 ms)'
+          '(target <= 0.1); render median %.0f ms (target <= 40 ms)'
           % (t_download * 1e3, t_render * 1e3, t_download / t_render,
              t_render * 1e3))
     return invoice, session, t_download
@@ -420,10 +458,11 @@ def main():
     parser.add_argument('--cloudkitty-hours', type=int, default=744,
                         help='hours of the past month rated (part 8)')
     parser.add_argument('--parts',
-                        default='listing,pdf,issuing,einvoice,cloudkitty',
+                        default='render,listing,pdf,issuing,einvoice,'
+                                'cloudkitty',
                         help='comma-separated: listing (1, 2), pdf (3), '
                              'issuing (4), einvoice (5, 6; needs pdf), '
-                             'cloudkitty (7, 8)')
+                             'cloudkitty (7, 8), render (9)')
     args = parser.parse_args()
     parts = set(args.parts.split(','))
     with tempfile.TemporaryDirectory(prefix='cleura-bench-') as workdir:
@@ -437,6 +476,9 @@ def main():
             projects = {p.name: p for p in
                         keystone.admin_client().projects.list()}
             django_setup(horizon)
+            if 'render' in parts:
+                # First: the first render in this process is measured.
+                bench_render(the_lab, projects, args.runs, workdir)
             if 'listing' in parts:
                 bench_listing(the_lab, projects, args.runs)
             if 'pdf' in parts or 'einvoice' in parts:
