@@ -174,7 +174,7 @@ class _Layout(object):
         self.right = ParagraphStyle('right', parent=self.body,
                                     alignment=enums.TA_RIGHT)
         self.h1 = ParagraphStyle('h1', fontName=bold, fontSize=18,
-                                 leading=18 * 1.3, spaceAfter=4)
+                                 leading=18, spaceAfter=4 + 18 * 0.3)
         self.h2 = ParagraphStyle('h2', fontName=bold, fontSize=10,
                                  leading=10 * 1.3, spaceBefore=10,
                                  spaceAfter=3)
