@@ -18,6 +18,7 @@ from tests import factories
 from tests.functional.test_account_keystone import project_id
 from tests.functional.test_account_keystone import reset
 from tools import lab
+from tools.lab import demo_data
 from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.functional
@@ -178,3 +179,17 @@ def test_a_declined_card_mails_a_pay_link_and_leaves_it_outstanding(
     again = real_lab.horizon.manage('billing_autopay')
     assert number not in again.stdout
     assert len(smtp_server.to(ADDRESS)) == sent
+
+
+def test_the_demo_saves_a_card_for_acme_with_autopay_off(
+        real_lab, stripe_standin, alice):
+    line = demo_data.save_demo_card(real_lab.keystone, real_lab.horizon,
+                                    stripe_standin)
+    assert line == 'Saved the demo card 4242 of alice (autopay off)'
+    page = settings_page(alice, real_lab)
+    assert 'saved-card-number">Visa &bull;&bull;&bull;&bull; 4242<' in page
+    assert 'saved-card-autopay">Off<' in page
+    # Run again (a restarted demo on the same state): nothing twice.
+    again = demo_data.save_demo_card(real_lab.keystone, real_lab.horizon,
+                                     stripe_standin)
+    assert again == 'The demo card of alice is saved already'
