@@ -77,27 +77,61 @@ def start_setup(project_id, return_url, cancel_url):
     """
     if not is_available():
         raise base.ProviderError(NOT_CONFIGURED)
-    options = conf.get_conf().stripe
     try:
         api = stripe_checkout.client()
         stored = _customer_for(api, project_id)
-        session = api.v1.checkout.sessions.create({
-            'mode': 'setup',
-            'customer': stored.customer_id,
-            'payment_method_types': ['card'],
-            'client_reference_id': project_id,
-            'metadata': {'project_id': project_id, 'purpose': 'saved_card'},
-            'setup_intent_data': {'metadata': {'project_id': project_id}},
-            'success_url': stripe_checkout.rebase(return_url,
-                                                  options.return_url_base),
-            'cancel_url': stripe_checkout.rebase(cancel_url,
-                                                 options.return_url_base),
-        })
+        try:
+            session = _setup_session(api, stored, return_url, cancel_url)
+        except stripe.InvalidRequestError as e:
+            if e.code != 'resource_missing' or (
+                    getattr(e.error, 'param', None) != 'customer'):
+                raise
+            stored = _replace_customer(api, stored)
+            session = _setup_session(api, stored, return_url, cancel_url)
     except stripe.StripeError as e:
         LOG.error('Stripe did not open a card setup session for project '
                   '%s: %s', project_id, e)
         raise base.ProviderError(UNAVAILABLE)
     return session.url
+
+
+def _setup_session(api, stored, return_url, cancel_url):
+    options = conf.get_conf().stripe
+    project_id = stored.project_id
+    return api.v1.checkout.sessions.create({
+        'mode': 'setup',
+        'customer': stored.customer_id,
+        'payment_method_types': ['card'],
+        'client_reference_id': project_id,
+        'metadata': {'project_id': project_id, 'purpose': 'saved_card'},
+        'setup_intent_data': {'metadata': {'project_id': project_id}},
+        'success_url': stripe_checkout.rebase(return_url,
+                                              options.return_url_base),
+        'cancel_url': stripe_checkout.rebase(cancel_url,
+                                             options.return_url_base),
+    })
+
+
+def _replace_customer(api, stored):
+    """A new Stripe customer for a project whose customer Stripe lost.
+
+    (Deleted in Stripe's dashboard, or another Stripe account.) Its card
+    went with it: the stored card is forgotten and autopay turned off.
+    """
+    customer = api.v1.customers.create(
+        {'metadata': {'project_id': stored.project_id},
+         'description': 'OpenStack project %s' % stored.project_id},
+        {'idempotency_key': 'cleura-billing-customer-%s-after-%s' % (
+            stored.project_id, stored.customer_id)})
+    LOG.warning('Stripe has no customer %s of project %s any more; it is '
+                'replaced by %s and its saved card is forgotten',
+                stored.customer_id, stored.project_id, customer.id)
+    SavedCard.objects.filter(pk=stored.pk,
+                             customer_id=stored.customer_id).update(
+        customer_id=customer.id, payment_method_id='', brand='', last4='',
+        exp_month=None, exp_year=None, autopay=False)
+    stored.refresh_from_db()
+    return stored
 
 
 def record_setup(session):

@@ -148,6 +148,22 @@ class SavedCardTests(AutopayTestCase):
         self.assertEqual('rejected', self.post_event(event))
         self.assertEqual('4242', SavedCard.objects.get().last4)
 
+    def test_a_customer_stripe_lost_is_replaced_and_its_card_forgotten(
+            self):
+        """A restarted stand-in, a customer deleted in Stripe: Save works."""
+        old = self.save_card()
+        saved_cards.set_autopay(self.project, True)
+        self.standin.reset()
+        url = saved_cards.start_setup(self.project, 'http://testserver/a/',
+                                      'http://testserver/b/')
+        stored = SavedCard.objects.get(project_id=self.project)
+        self.assertNotEqual(old.customer_id, stored.customer_id)
+        self.assertEqual([stored.customer_id], list(self.standin.customers))
+        self.assertEqual(('', False), (stored.payment_method_id,
+                                       stored.autopay))
+        session = self.standin.sessions[url.rsplit('/', 1)[1]]
+        self.assertEqual(stored.customer_id, session['customer'])
+
     def test_stripe_down_saves_nothing(self):
         self.standin.fail_next(1, status=500)
         with self.assertRaises(base.ProviderError):

@@ -503,12 +503,16 @@ class StripeStandIn(object):
         replayed = self._replayed(idempotency_key, params)
         if replayed:
             return replayed
-        if not params.get('success_url') or (
-                params.get('customer') not in self.customers):
+        if not params.get('success_url'):
             return 400, {'error': {
-                'type': 'invalid_request_error',
-                'message': 'Missing or invalid parameter: success_url or '
-                           'customer'}}, False
+                'type': 'invalid_request_error', 'param': 'success_url',
+                'message': 'Missing required param: success_url.'}}, False
+        if params.get('customer') not in self.customers:
+            return 400, {'error': {
+                'type': 'invalid_request_error', 'code': 'resource_missing',
+                'param': 'customer',
+                'message': 'No such customer: %r'
+                           % params.get('customer')}}, False
         session_id = _new_id('cs')
         session = {
             'id': session_id, 'object': 'checkout.session', 'mode': 'setup',
