@@ -300,6 +300,28 @@ stripe_opts = [
                       'every request carries an idempotency key.')),
 ]
 
+autopay_group = cfg.OptGroup(
+    'autopay', title=_('Automatic card payments'),
+    help=_('New invoices of projects that saved a card and turned on '
+           '"pay new invoices automatically" are charged to the card by '
+           'billing_autopay (run after billing_issue, and daily from '
+           'cron). Needs [stripe]; register the webhook for the events '
+           'payment_intent.succeeded and checkout.session.completed too.'))
+autopay_opts = [
+    cfg.ListOpt('retry_days', default=['1', '3', '7'],
+                item_type=cfg.types.Integer(min=0, max=365),
+                help=_('After a declined charge, or one the card issuer '
+                       'wants the customer to confirm, the Billing '
+                       'contacts are mailed a link to pay by hand and the '
+                       'card is charged again after these days, counted '
+                       'from each failure. After the last one, not again. '
+                       'Empty: one attempt only.')),
+    cfg.StrOpt('pay_link_path', default='/identity/invoices/{number}/',
+               help=_('Path of the page where an invoice is paid by hand, '
+                      'after [mail] invoice_link_base_url; {number} is '
+                      'the invoice number.')),
+]
+
 pdf_group = cfg.OptGroup(
     'pdf', title=_('Invoice PDF'),
     help=_('How invoice and credit note PDFs are rendered.'))
@@ -391,6 +413,7 @@ def list_opts():
         (reminders_group, reminders_opts),
         (payments_group, payments_opts),
         (stripe_group, stripe_opts),
+        (autopay_group, autopay_opts),
         (pdf_group, pdf_opts),
         (cloudkitty_group, cloudkitty_opts),
     ]

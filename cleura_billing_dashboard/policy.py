@@ -45,6 +45,24 @@ rules = [
         'billing:account:update', 'rule:billing:manager',
         'Change the billing account.',
         [{'method': 'POST', 'path': '/settings/account/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:payment_method:get', 'rule:billing:reader',
+        'See the saved card (brand, last four digits, expiry) and whether '
+        'new invoices are paid with it automatically.',
+        [{'method': 'GET', 'path': '/settings/account/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:payment_method:create', 'rule:billing:manager',
+        'Save a card, or replace the saved one, through Stripe.',
+        [{'method': 'POST', 'path': '/settings/account/card/save/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:payment_method:delete', 'rule:billing:manager',
+        'Remove the saved card.',
+        [{'method': 'POST', 'path': '/settings/account/card/remove/'}]),
+    policy.DocumentedRuleDefault(
+        'billing:payment_method:update', 'rule:billing:manager',
+        'Turn paying new invoices automatically with the saved card on or '
+        'off.',
+        [{'method': 'POST', 'path': '/settings/account/card/autopay/'}]),
 ]
 
 # The rules as Horizon's ``policy_rules`` take them: ``((service, rule),)``.
@@ -53,6 +71,10 @@ INVOICE_GET = ((SERVICE, 'billing:invoice:get'),)
 INVOICE_PAY = ((SERVICE, 'billing:invoice:pay'),)
 ACCOUNT_GET = ((SERVICE, 'billing:account:get'),)
 ACCOUNT_UPDATE = ((SERVICE, 'billing:account:update'),)
+PAYMENT_METHOD_GET = ((SERVICE, 'billing:payment_method:get'),)
+PAYMENT_METHOD_CREATE = ((SERVICE, 'billing:payment_method:create'),)
+PAYMENT_METHOD_DELETE = ((SERVICE, 'billing:payment_method:delete'),)
+PAYMENT_METHOD_UPDATE = ((SERVICE, 'billing:payment_method:update'),)
 
 
 def list_rules():

@@ -101,6 +101,9 @@ def main():
     try:
         for line in lab.load_demo_data(keystone, horizon):
             print(line, flush=True)
+        # acme shows a saved card (Settings tab); autopay stays off.
+        print(demo_data.save_demo_card(keystone, horizon, stripe),
+              flush=True)
         print('Starting CloudKitty ...', flush=True)
         cloudkitty.start()
         for line in seed_cloudkitty(cloudkitty):

@@ -24,7 +24,6 @@ PostgreSQL: 127.0.0.1:5432, trust auth (``CLEURA_LOAD_DB_HOST``,
 import argparse
 import datetime
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -220,8 +219,6 @@ def main():
             projects = [p for p in ks.projects.list()
                         if p.name.startswith('load-')]
             django_setup(horizon)
-            # xhtml2pdf warns of every CSS property it ignores, per PDF.
-            logging.getLogger('xhtml2pdf').setLevel(logging.ERROR)
             print('Issuing %d months of invoices for %d projects...'
                   % (args.months, len(projects)), flush=True)
             numbers = fill_billing(ks, projects, args.months)

@@ -1,8 +1,9 @@
 """Sample invoices for the demo, issued the way ``billing_issue`` issues.
 
 For the first project: 14 months of invoices, most paid, the last two
-outstanding, the one before them overdue and one credited by a credit note.
-For the others: the last three months, the oldest paid. Dates are relative
+outstanding, the one before them overdue and one credited by a credit note;
+its last paid invoice was paid SEK 250.00 too much, a credit the panel shows
+and the next invoice issued takes off its amount due. For the others: the last three months, the oldest paid. Dates are relative
 to today, so the statuses hold whenever the demo runs. Running it again
 issues and records nothing twice. Payments go through the ledger like any
 other (provider ``manual``, reference ``demo-<number>``).
@@ -10,6 +11,7 @@ other (provider ``manual``, reference ``demo-<number>``).
 
 import dataclasses
 import datetime
+import decimal
 import json
 import os
 import tempfile
@@ -33,6 +35,9 @@ OTHER_PROJECT_MONTHS = 3
 ISSUED = 'issued'
 PAID = 'paid'
 CREDITED = 'credited'
+OVERPAID = 'overpaid'
+#: Paid beyond the first project's last paid invoice: its credit.
+OVERPAYMENT = '250.00'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +45,7 @@ class Step:
     """One thing the demo data did: ``kind`` and what it made.
 
     ``result`` is the ``issue.IssueResult`` of an issuing run; ``invoice``
-    the invoice paid or credited; ``note`` the credit note.
+    the invoice paid, overpaid or credited; ``note`` the credit note.
     """
 
     kind: str
@@ -76,6 +81,11 @@ def issue_demo_history(project_ids, *, today, accounts=None):
     with tempfile.TemporaryDirectory() as workdir:
         yield from _history(first, FIRST_PROJECT_MONTHS, today, workdir,
                             accounts)
+        # After all of the first project's invoices are issued, so the
+        # credit is still there to be seen (and used by the next one).
+        step = _overpay(first)
+        if step:
+            yield step
         for project_id in others:
             yield from _history(project_id, OTHER_PROJECT_MONTHS, today,
                                 workdir, accounts)
@@ -121,6 +131,18 @@ def _pay(invoice):
         invoice, invoice.total, provider='manual',
         reference='demo-%s' % invoice.number)
     return Step(PAID, invoice=invoice) if recorded.created else None
+
+
+def _overpay(project_id):
+    last_paid = models.Invoice.objects.filter(
+        project_id=project_id, type=models.Invoice.INVOICE,
+        payments__provider_reference__startswith='demo-').order_by('-number').first()
+    if last_paid is None:
+        return None
+    recorded = ledger.record_payment(
+        last_paid, decimal.Decimal(OVERPAYMENT), provider='manual',
+        reference='demo-extra-%s' % last_paid.number)
+    return Step(OVERPAID, invoice=last_paid) if recorded.created else None
 
 
 def _credit(project_id, invoice):

@@ -9,6 +9,9 @@ table. It takes plain data and imports nothing from ``billing/``:
   exists exactly when the invoice does.
 * ``queue_reminder(number=..., step=..., recipients=[...], ...)`` queues
   a payment reminder step once per address, whatever runs at once.
+* ``queue_card_failed(number=..., attempt=..., recipients=[...], ...)``
+  queues the mail that an automatic card payment failed, with a link to
+  pay by hand, once per attempt and address.
 * ``send_pending()`` sends what is due (``manage.py billing_send_mail``).
   Reminders are sent only by a caller that passes ``still_due``, which
   says whether the invoice is still unpaid: a paid one's are skipped.
@@ -33,6 +36,12 @@ def queue_reminder(**kwargs):
     """See ``outbox.queue_reminder``."""
     from cleura_billing_dashboard.notify import outbox
     return outbox.queue_reminder(**kwargs)
+
+
+def queue_card_failed(**kwargs):
+    """See ``outbox.queue_card_failed``."""
+    from cleura_billing_dashboard.notify import outbox
+    return outbox.queue_card_failed(**kwargs)
 
 
 def reminders_sent(number):

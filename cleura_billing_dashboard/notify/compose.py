@@ -50,6 +50,8 @@ def invoice_message(mail, address, connection=None):
     """The ``EmailMessage`` of ``mail`` (an ``InvoiceMail``) to one address."""
     if mail.kind == InvoiceMail.REMINDER:
         return reminder_message(mail, address, connection=connection)
+    if mail.kind == InvoiceMail.CARD_FAILED:
+        return card_failed_message(mail, address, connection=connection)
     language = mail.language or 'en'
     summary = mail.summary or {}
     facts = {
@@ -173,6 +175,53 @@ def reminder_message(mail, address, connection=None):
     return _message(mail, address, connection, language, subject, lines,
                     facts, attach=(mail.delivery == InvoiceMail.ATTACHMENT
                                    and mail.pdf))
+
+
+def card_failed_message(mail, address, connection=None):
+    """The ``EmailMessage`` saying an automatic card payment failed."""
+    language = mail.language or 'en'
+    summary = mail.summary or {}
+    facts = {
+        'number': mail.number,
+        'seller': summary.get('seller', ''),
+        'buyer': summary.get('buyer', ''),
+        'outstanding': _amount({'total': summary.get('outstanding'),
+                                'currency': summary.get('currency')},
+                               language),
+        'card': '%s \u2022\u2022\u2022\u2022 %s' % (
+            summary.get('brand', '').capitalize(), summary.get('last4', '')),
+        'next_attempt': _date(summary.get('next_attempt'), language),
+        'link': mail.link,
+    }
+    with translation.override(language):
+        subject = gettext('Payment of invoice %(number)s from %(seller)s '
+                          'failed')
+        lines = [gettext('Hello,'), '']
+        if summary.get('reason') == 'authentication_required':
+            lines.append(gettext('Invoice %(number)s (%(outstanding)s) could '
+                                 'not be charged automatically to the card '
+                                 '%(card)s: the card issuer asks you to '
+                                 'confirm the payment yourself.'))
+        else:
+            lines.append(gettext('Invoice %(number)s (%(outstanding)s) could '
+                                 'not be charged automatically to the card '
+                                 '%(card)s: the card was declined.'))
+        lines += ['', gettext('The invoice is still unpaid.')]
+        if mail.link:
+            lines += ['', gettext('Pay it by hand here (log in to the '
+                                  'dashboard first):'), '%(link)s']
+        if summary.get('next_attempt'):
+            lines += ['', gettext('Unless it is paid before, the card is '
+                                  'charged again on %(next_attempt)s.')]
+        else:
+            lines += ['', gettext('The card will not be charged again for '
+                                  'this invoice.')]
+        lines += ['', gettext('You receive this mail because this address '
+                              'is a Billing contact of the project. Choose '
+                              'who receives invoices under Account '
+                              'settings.')]
+    return _message(mail, address, connection, language, subject, lines,
+                    facts, attach=False)
 
 
 def _message(mail, address, connection, language, subject, lines, facts, *,

@@ -20,7 +20,10 @@ class InvoiceMail(models.Model):
 
     INVOICE = 'invoice'
     REMINDER = 'reminder'
-    KINDS = ((INVOICE, _('Invoice')), (REMINDER, _('Reminder')))
+    # An automatic card payment failed: pay by hand (step: the attempt).
+    CARD_FAILED = 'card_failed'
+    KINDS = ((INVOICE, _('Invoice')), (REMINDER, _('Reminder')),
+             (CARD_FAILED, _('Card payment failed')))
 
     ATTACHMENT = 'attachment'
     LINK = 'link'
@@ -28,7 +31,8 @@ class InvoiceMail(models.Model):
 
     number = models.CharField(max_length=64)
     kind = models.CharField(max_length=16, choices=KINDS, default=INVOICE)
-    # A reminder's days relative to the due date; 0 for the invoice mail.
+    # A reminder's days relative to the due date; a failed card payment's
+    # attempt number; 0 for the invoice mail.
     step = models.IntegerField(default=0)
     project_id = models.CharField(max_length=64, db_index=True)
     language = models.CharField(max_length=16, default='en')

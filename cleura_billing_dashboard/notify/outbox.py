@@ -123,6 +123,45 @@ def queue_reminder(*, number, project_id, step, recipients, language='en',
     return new
 
 
+def queue_card_failed(*, number, project_id, attempt, recipients,
+                      language='en', link='', summary=None):
+    """Queue the mail that attempt ``attempt`` to charge ``number`` failed.
+
+    ``summary`` holds what it states: ``outstanding``, ``currency``,
+    ``seller``, ``buyer``, ``reason`` (``card_declined`` or
+    ``authentication_required``), ``brand``, ``last4``, ``next_attempt``
+    (an ISO date, or '' when no attempt follows). ``link`` is where the
+    invoice is paid by hand. Each ``(number, attempt, address)`` is queued
+    once, whatever runs at once (as ``queue_reminder``). Returns the
+    addresses newly queued.
+    """
+    unique = _unique_addresses(recipients)
+    if not unique:
+        return []
+    mail, _created = InvoiceMail.objects.get_or_create(
+        number=number, kind=InvoiceMail.CARD_FAILED, step=attempt,
+        defaults={
+            'project_id': project_id,
+            'language': language or 'en',
+            'delivery': InvoiceMail.LINK,
+            'summary': dict(summary or {}),
+            'filename': '%s.pdf' % number,
+            'link': link or '',
+        })
+    queued = {address.casefold()
+              for address in mail.recipients.values_list('address',
+                                                         flat=True)}
+    new = []
+    for key, address in unique.items():
+        if key in queued:
+            continue
+        _row, created = Recipient.objects.get_or_create(mail=mail,
+                                                        address=address)
+        if created:
+            new.append(address)
+    return new
+
+
 def reminders_sent(number):
     """``(step, address, sent_at)`` of invoice ``number``'s sent reminders.
 

@@ -17,11 +17,12 @@ sender dies between the server's acceptance and the ``sent`` mark, the row
 is sent again after ``LEASE`` (at least once is the best SMTP allows; this
 window is the only way to a duplicate).
 
-Reminders are claimed only when the caller passes ``still_due(number,
-project_id)``, and each is checked with it just before it is sent: the
-reminder of an invoice paid or credited since it was queued is marked
-``skipped``, never sent. (A payment recorded in the moment between that
-check and the SMTP server's acceptance is not seen.)
+Reminders (and the mail of a failed automatic card payment) are claimed
+only when the caller passes ``still_due(number, project_id)``, and each
+is checked with it just before it is sent: the reminder of an invoice
+paid or credited since it was queued is marked ``skipped``, never sent.
+(A payment recorded in the moment between that check and the SMTP
+server's acceptance is not seen.)
 """
 
 import dataclasses
@@ -124,7 +125,7 @@ def send_pending(*, now=None, retry_now=False, limit=500, still_due=None):
     connection = _connection()
     for row in rows:
         mine = Recipient.objects.filter(pk=row.pk, claim=token)
-        if (row.mail.kind == InvoiceMail.REMINDER and
+        if (row.mail.kind != InvoiceMail.INVOICE and
                 not still_due(row.mail.number, row.mail.project_id)):
             mine.update(state=Recipient.SKIPPED, claim='',
                         claimed_until=None)

@@ -110,3 +110,86 @@ class Notification(models.Model):
 
     def __str__(self):
         return '%s %s' % (self.provider, self.event_id)
+
+
+class SavedCard(models.Model):
+    """A project's card saved at the provider, for automatic payments.
+
+    One row per project (``project_id`` unique). ``customer_id`` is the
+    provider's customer of the project, made once and kept when the card
+    is removed; the card itself is only the provider's payment method id
+    and what may be shown of it (brand, last four digits, expiry): no
+    card number ever reaches Horizon. ``payment_method_id`` is '' while
+    no card is saved. ``autopay`` says whether invoices issued since
+    ``autopay_since`` are charged to the card
+    (``autopay.charge_due_invoices``).
+    """
+
+    project_id = models.CharField(max_length=64, unique=True)
+    provider = models.CharField(max_length=32)
+    customer_id = models.CharField(max_length=255)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    brand = models.CharField(max_length=32, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    autopay = models.BooleanField(default=False)
+    #: When autopay was last turned on: invoices issued since are charged.
+    autopay_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return '%s %s' % (self.project_id, self.payment_method_id or '-')
+
+    @property
+    def has_card(self):
+        return bool(self.payment_method_id)
+
+
+class AutopayAttempt(models.Model):
+    """One automatic charge of an invoice to its project's saved card.
+
+    ``(invoice, attempt)`` is unique: the row is written before the
+    provider is asked, so of two runs at once only one charges an
+    attempt. ``idempotency_key`` is sent with the charge, so a repeated
+    request (a lost answer, a crash) is the same charge at the provider.
+    The invoice is paid only by the provider's webhook, never here.
+    """
+
+    CHARGING = 'charging'
+    SUBMITTED = 'submitted'
+    SUCCEEDED = 'succeeded'
+    FAILED = 'failed'
+    ERROR = 'error'
+    STATES = ((CHARGING, _('Charging')), (SUBMITTED, _('Submitted')),
+              (SUCCEEDED, _('Succeeded')), (FAILED, _('Declined')),
+              (ERROR, _('Provider error')))
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT,
+                                related_name='+')
+    attempt = models.PositiveIntegerField()
+    provider = models.CharField(max_length=32)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    payment_method_id = models.CharField(max_length=255)
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, choices=STATES,
+                             default=CHARGING)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    #: When a failed attempt may be followed by the next; NULL: never.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ['invoice', 'attempt']
+        constraints = [
+            models.UniqueConstraint(fields=['invoice', 'attempt'],
+                                    name='cleura_autopay_attempt_once'),
+        ]
+
+    def __str__(self):
+        return '%s #%d %s' % (self.invoice_id, self.attempt, self.state)

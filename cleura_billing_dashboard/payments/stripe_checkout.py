@@ -51,7 +51,8 @@ def idempotency_key(invoice, amount, generation):
         invoice.currency, generation)
 
 
-def _rebase(url, base_url):
+def rebase(url, base_url):
+    """``url`` with its scheme and host replaced by ``base_url``'s."""
     if not base_url:
         return url
     parts = parse.urlsplit(url)
@@ -156,8 +157,8 @@ class StripeCheckout(base.PaymentProvider):
             'metadata': metadata,
             'payment_intent_data': {'description': description,
                                     'metadata': metadata},
-            'success_url': _rebase(data.return_url, options.return_url_base),
-            'cancel_url': _rebase(data.cancel_url, options.return_url_base),
+            'success_url': rebase(data.return_url, options.return_url_base),
+            'cancel_url': rebase(data.cancel_url, options.return_url_base),
             'locale': 'auto',
         }
 

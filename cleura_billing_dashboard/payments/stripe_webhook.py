@@ -15,6 +15,11 @@ for it is refused, also from a concurrent delivery. A mismatch records
 nothing, is logged as an error and kept as a rejected notification for
 the operator.
 
+A ``checkout.session.completed`` of a setup session saves a card
+(``saved_cards.record_setup``); ``payment_intent.succeeded`` of an
+automatic payment records it (``autopay.record_succeeded``, the same
+ledger path, the PaymentIntent as reference).
+
 Starting a payment is ``stripe_checkout``'s job; both share ``NAME``,
 ``payment_reference()`` and ``set_status()`` from here.
 """
@@ -44,6 +49,7 @@ COMPLETED = 'checkout.session.completed'
 ASYNC_SUCCEEDED = 'checkout.session.async_payment_succeeded'
 ASYNC_FAILED = 'checkout.session.async_payment_failed'
 EXPIRED = 'checkout.session.expired'
+INTENT_SUCCEEDED = 'payment_intent.succeeded'
 
 
 def timestamp(value):
@@ -119,9 +125,10 @@ def handle_notification(body, headers):
 def handle_event(event):
     """Apply one verified event (a dict) once: a ``NotificationResult``.
 
-    Event types other than the four checkout ones are ignored without a
-    trace. A database error rolls everything back, the event id included,
-    so Stripe's next delivery tries again.
+    Event types other than the four checkout ones and
+    ``payment_intent.succeeded`` are ignored without a trace. A database
+    error rolls everything back, the event id included, so Stripe's next
+    delivery tries again.
     """
     handler = _HANDLERS.get(event['type'])
     if handler is None:
@@ -224,6 +231,10 @@ def _record(session, state, paid=False):
 
 
 def _completed(session):
+    if session.get('mode') == 'setup':
+        # A card saved for automatic payments, not a payment.
+        from cleura_billing_dashboard.payments import saved_cards
+        return saved_cards.record_setup(session)
     status = session.get('payment_status')
     if status == 'paid':
         return _record(session, Payment.SETTLED, paid=True)
@@ -254,9 +265,15 @@ def _expired(session):
     return Notification.UPDATED, 'session %s' % stored.status, number
 
 
+def _intent_succeeded(intent):
+    from cleura_billing_dashboard.payments import autopay
+    return autopay.record_succeeded(intent)
+
+
 _HANDLERS = {
     COMPLETED: _completed,
     ASYNC_SUCCEEDED: _async_succeeded,
     ASYNC_FAILED: _async_failed,
     EXPIRED: _expired,
+    INTENT_SUCCEEDED: _intent_succeeded,
 }

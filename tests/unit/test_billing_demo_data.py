@@ -1,11 +1,13 @@
 """The demo's sample data: statuses as the demo promises, issued once."""
 
 import collections
+import decimal
 import io
 
 from django.core import management
 import pytest
 
+from cleura_billing_dashboard.billing import credit
 from cleura_billing_dashboard.billing import queries
 
 
@@ -26,6 +28,10 @@ def test_acme_gets_14_months_globex_three():
     numbers = [row.number for row in
                queries.invoices_for_project('acme-id')]
     assert len(set(numbers)) == 15
+    # Its last paid invoice was paid SEK 250.00 too much: acme's credit.
+    assert 'Recorded an overpayment of 250.00' in out.getvalue()
+    assert credit.available('acme-id', 'SEK') == decimal.Decimal('250.00')
+    assert credit.available('globex-id', 'SEK') == 0
 
     again = io.StringIO()
     management.call_command('billing_demo_data', 'acme-id', 'globex-id',
@@ -33,3 +39,4 @@ def test_acme_gets_14_months_globex_three():
     assert 'Issued' not in again.getvalue()
     assert 'Recorded' not in again.getvalue()
     assert statuses('acme-id')['paid'] == 10
+    assert credit.available('acme-id', 'SEK') == decimal.Decimal('250.00')

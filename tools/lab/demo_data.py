@@ -78,3 +78,44 @@ def ensure_billing_account(ks, project):
         revision=1)
     ks.projects.update(project.id, **{document.ATTRIBUTE:
                                       document.dump(doc)})
+
+
+SETTINGS_TAB = '/settings/account/?tab=account__settings'
+DEMO_CARD = '4242424242424242'
+
+
+def save_demo_card(keystone, horizon, standin, username='alice',
+                   number=DEMO_CARD):
+    """Save a card for ``username``'s project, as the person would.
+
+    Through the Settings tab's Save button, the stand-in's setup page and
+    Stripe's signed webhook (``standin.webhook_url`` must point at
+    ``horizon``). Autopay stays off. Returns a line for the demo's output.
+    """
+    import re
+
+    import requests
+
+    from tools.lab.login import hidden_inputs
+    from tools.lab.login import Lab
+
+    session = Lab(keystone, horizon).login(username)
+    page = session.get(horizon.url + SETTINGS_TAB, timeout=60).text
+    if 'class="saved-card-number"' in page:
+        return 'The demo card of %s is saved already' % username
+    form = re.search(r'<form id="card_save_form"[^>]*action="([^"]+)"'
+                     r'(.*?)</form>', page, re.S)
+    if form is None:
+        return 'No demo card: saving cards is not available'
+    res = session.post(horizon.url + form.group(1),
+                       data=dict(hidden_inputs(form.group(2))),
+                       headers={'Referer': horizon.url + SETTINGS_TAB},
+                       allow_redirects=False, timeout=60)
+    res.raise_for_status()
+    checkout = res.headers['Location']
+    saved = requests.post(checkout, data={'card': number, 'exp_month': '12',
+                                          'exp_year': '2034'},
+                          allow_redirects=False, timeout=60)
+    saved.raise_for_status()
+    return 'Saved the demo card %s of %s (autopay off)' % (number[-4:],
+                                                           username)

@@ -7,6 +7,7 @@ from horizon import tabs
 from horizon.utils import memoized
 
 from cleura_billing_dashboard.api import account as account_api
+from cleura_billing_dashboard.api import cards as cards_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
 
@@ -100,6 +101,25 @@ class SettingsTab(AccountTab):
                 account.settings['delivery']]
             context['language_label'] = account_api.LANGUAGE_LABELS[
                 account.settings['language']]
+        context.update(self._card_context(request))
+        return context
+
+    def _card_context(self, request):
+        """The saved card section: the card, or why it is not shown."""
+        if not cards_api.can_see(request):
+            return {'show_card': False}
+        context = {'show_card': True, 'card': None, 'card_error': None,
+                   'card_available': cards_api.is_available(),
+                   'card_can': cards_api.permissions(request),
+                   'card_returned': request.GET.get('card') == 'saved'}
+        try:
+            context['card'] = cards_api.card_get(request)
+        except cards_api.Error as e:
+            context['card_error'] = e.message
+        except Exception:
+            message = _('Unable to retrieve the saved card.')
+            exceptions.handle(request, message, ignore=True)
+            context['card_error'] = message
         return context
 
 

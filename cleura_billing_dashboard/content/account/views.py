@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied
 from django import shortcuts
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import generic
 
 from horizon import exceptions
 from horizon import forms
@@ -10,6 +11,7 @@ from horizon import tabs
 from horizon.utils import memoized
 
 from cleura_billing_dashboard.api import account as account_api
+from cleura_billing_dashboard.api import cards as cards_api
 from cleura_billing_dashboard.content.account import forms as account_forms
 from cleura_billing_dashboard.content.account import tables as account_tables
 from cleura_billing_dashboard.content.account import tabs as account_tabs
@@ -195,3 +197,65 @@ class UpdatePhoneView(AccountFormView):
         initial.update(phone_id=phone.id, number=phone.number,
                        label=phone.label)
         return initial
+
+
+def settings_tab_url():
+    return '%s?tab=%s__settings' % (reverse(account_tables.INDEX),
+                                    account_tabs.AccountTabs.slug)
+
+
+class CardActionView(generic.View):
+    """A POST from the Settings tab's card section; back to the tab.
+
+    Refusals the user can act on become a message on the tab; a user
+    without the rule gets 403.
+    """
+
+    http_method_names = ['post']
+    rule = None
+
+    def post(self, request):
+        if not cards_api.permissions(request)[self.rule]:
+            raise PermissionDenied(cards_api.NotAllowed().message)
+        try:
+            return self.act(request)
+        except cards_api.Error as e:
+            messages.error(request, e.message)
+        except Exception:
+            exceptions.handle(request, _('Unable to change the saved card.'),
+                              redirect=settings_tab_url())
+        return shortcuts.redirect(settings_tab_url())
+
+
+class CardSaveView(CardActionView):
+    """Save or replace the card: on to Stripe's page."""
+
+    rule = 'create'
+
+    def act(self, request):
+        back = request.build_absolute_uri(settings_tab_url())
+        return shortcuts.redirect(cards_api.card_setup_start(
+            request, back + '&card=saved', back))
+
+
+class CardRemoveView(CardActionView):
+    rule = 'delete'
+
+    def act(self, request):
+        cards_api.card_delete(request)
+        messages.success(request, _('The saved card was removed; new '
+                                    'invoices are not paid automatically.'))
+        return shortcuts.redirect(settings_tab_url())
+
+
+class CardAutopayView(CardActionView):
+    rule = 'update'
+
+    def act(self, request):
+        enabled = request.POST.get('autopay') == 'on'
+        cards_api.autopay_update(request, enabled)
+        messages.success(request, _('New invoices are paid automatically '
+                                    'with the saved card.') if enabled else
+                         _('New invoices are no longer paid '
+                           'automatically.'))
+        return shortcuts.redirect(settings_tab_url())

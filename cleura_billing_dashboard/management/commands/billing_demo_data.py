@@ -25,6 +25,11 @@ class Command(base.BaseCommand):
             elif step.kind == demo.PAID:
                 self.stdout.write(_('Recorded payment of %s')
                                   % step.invoice.number)
+            elif step.kind == demo.OVERPAID:
+                self.stdout.write(
+                    _('Recorded an overpayment of %(amount)s on %(number)s')
+                    % {'amount': demo.OVERPAYMENT,
+                       'number': step.invoice.number})
             else:
                 self.stdout.write(
                     _('Issued credit note %(note)s for %(number)s')

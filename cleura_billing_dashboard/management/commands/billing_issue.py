@@ -12,6 +12,7 @@ from cleura_billing_dashboard.account import errors as account_errors
 from cleura_billing_dashboard.account import store
 from cleura_billing_dashboard.billing import issue
 from cleura_billing_dashboard.i18n import _
+from cleura_billing_dashboard.management.commands import billing_autopay
 from cleura_billing_dashboard.management.commands import billing_send_mail
 from cleura_billing_dashboard import money
 from cleura_billing_dashboard import pdf
@@ -123,3 +124,7 @@ class Command(base.BaseCommand):
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
         report(self.stdout, result)
+        if result.issued:
+            # Projects paying automatically: charged now, not at next cron.
+            billing_autopay.run(self.stdout, store.account_reader(),
+                                quiet=True)

@@ -1,0 +1,117 @@
+"""billing_autopay in separate OS processes at once, on the database
+CLEURA_TEST_DB names: each invoice is charged once, paid once.
+
+Stripe is the stand-in, in this process; the workers reach it over
+loopback. See test_numbering_concurrency for the database set-up.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from django.db import connection
+import pytest
+
+from tools.lab import stripe_standin
+
+pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 4
+PROJECTS = ['autopay-%d' % i for i in range(6)]
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def child_env(tmp_path):
+    env = dict(os.environ,
+               DJANGO_SETTINGS_MODULE='tests.db.child_settings',
+               PYTHONPATH=REPO_ROOT)
+    if connection.vendor == 'sqlite':
+        env['CLEURA_CHILD_DB_NAME'] = str(tmp_path / 'billing.sqlite3')
+        for app in ('cleura_billing', 'cleura_billing_payments',
+                    'cleura_billing_notify'):
+            subprocess.run([sys.executable, '-m', 'django', 'migrate', app,
+                            '--verbosity', '0'], env=env, cwd=REPO_ROOT,
+                           check=True, capture_output=True)
+    else:
+        env['CLEURA_CHILD_DB_NAME'] = connection.settings_dict['NAME']
+    return env
+
+
+@pytest.fixture
+def standin():
+    server = stripe_standin.StripeStandIn().start()
+    yield server
+    server.stop()
+
+
+def run(env, *args):
+    out = subprocess.run([sys.executable, '-m', 'tests.db.autopay_worker',
+                          '-'] + list(args), env=env, cwd=REPO_ROOT,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def run_workers(env, barrier, command, count, timeout=300):
+    """Start ``count`` autopay workers together; their JSON results."""
+    barrier.mkdir()
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'tests.db.autopay_worker', str(barrier)] +
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    try:
+        while len(list(barrier.glob('ready-*'))) < len(procs):
+            if any(proc.poll() is not None for proc in procs):
+                break  # a worker died before it was ready: report below
+            time.sleep(0.01)
+        (barrier / 'go').touch()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            assert proc.returncode == 0, err
+            results.append(json.loads(out.splitlines()[-1]))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_concurrent_autopay_runs_charge_each_invoice_once(
+        child_env, standin, tmp_path):
+    run(child_env, 'cards', standin.url, *PROJECTS)
+    usage_file = tmp_path / 'usage.csv'
+    usage_file.write_text(
+        'project_id,product,region,quantity,unit,unit_price\n' +
+        ''.join('%s,compute,Sto2,10,h,0.45\n' % p for p in PROJECTS))
+    issued = run(child_env, 'issue', str(usage_file), '2044-04',
+                 '2044-05-02')['issued']
+    assert len(issued) == len(PROJECTS)
+
+    results = run_workers(child_env, tmp_path / 'barrier',
+                          ['autopay', standin.url], WORKERS)
+    charged = [number for result in results
+               for number, _attempt, _intent in result['charged']]
+    assert sorted(charged) == sorted(issued)
+    assert all(result['errors'] == [] for result in results)
+    # One PaymentIntent per invoice at Stripe, each key sent once.
+    assert len(standin.charges()) == len(PROJECTS)
+    assert len(standin.intent_requests) == len(PROJECTS)
+
+    # Stripe's events, each delivered twice: one payment per invoice.
+    events = tmp_path / 'events.json'
+    events.write_text(json.dumps(standin.take_held() * 2))
+    outcomes = run(child_env, 'events', standin.url,
+                   str(events))['outcomes']
+    assert sorted(outcomes) == (['duplicate'] * len(PROJECTS) +
+                                ['recorded'] * len(PROJECTS))
+    stored = run(child_env, 'report')
+    assert sorted(number for number, _ref, _state in stored['payments']) \
+        == sorted(charged)
+    assert {state for _n, _ref, state in stored['payments']} == {'settled'}
+    assert [(attempt, state) for _n, attempt, state in stored['attempts']] \
+        == [(1, 'succeeded')] * len(PROJECTS)
