@@ -3,8 +3,9 @@
 For the first project: 14 months of invoices, most paid, the last two
 outstanding, the one before them overdue and one credited by a credit note;
 its last paid invoice was paid SEK 250.00 too much, a credit the panel shows
-and the next invoice issued takes off its amount due. For the others: the last three months, the oldest paid. Dates are relative
-to today, so the statuses hold whenever the demo runs. Running it again
+and the next invoice issued takes off its amount due. For the others: the
+last three months, the oldest paid. Dates are relative to today, so the
+statuses hold whenever the demo runs. Running it again
 issues and records nothing twice. Payments go through the ledger like any
 other (provider ``manual``, reference ``demo-<number>``).
 """
@@ -136,7 +137,8 @@ def _pay(invoice):
 def _overpay(project_id):
     last_paid = models.Invoice.objects.filter(
         project_id=project_id, type=models.Invoice.INVOICE,
-        payments__provider_reference__startswith='demo-').order_by('-number').first()
+        payments__provider_reference__startswith='demo-',
+    ).order_by('-number').first()
     if last_paid is None:
         return None
     recorded = ledger.record_payment(
