@@ -1,0 +1,175 @@
+"""Outages with real parts: the billing database cut under a running Horizon.
+
+The lab's Horizon (several gunicorn workers) reaches PostgreSQL or MariaDB
+through a loopback proxy (tools/lab/tcp_proxy.py); cutting it resets the
+live connections and refuses new ones, as a database host going away does.
+Pages are read as a person reads them, through a session logged in with
+the real login form; the store is read beside the proxy.
+"""
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from cleura_billing_dashboard.account import document
+from cleura_billing_dashboard.billing import models
+from tests import factories
+from tests.forms import form_fields
+from tools.lab.process import bin_path
+
+pytestmark = pytest.mark.database_lab
+
+INVOICES = '/identity/invoices/'
+ACCOUNT = '/settings/account/'
+INVOICE_TABLE = models.Invoice._meta.db_table
+
+
+def issue(db_lab, tmp_path, period, projects):
+    """Issue ``period`` for ``projects`` (ids) as an operator does."""
+    path = factories.usage_file(
+        tmp_path, factories.usage({p: factories.instance_and_volume()
+                                   for p in projects}),
+        name='usage-%s.json' % period)
+    return db_lab.horizon.manage('billing_issue', '--usage', path,
+                                 '--period', period, check=False)
+
+
+def acme_id(db_lab):
+    ks = db_lab.keystone.admin_client()
+    return ks.projects.list(name='acme', domain='default')[0].id
+
+
+def get(session, db_lab, path):
+    res = session.get(db_lab.url + path, timeout=60)
+    assert res.status_code == 200, res.text[-3000:]
+    return res
+
+
+def error_messages(text):
+    """Horizon's error messages on the page, as the user reads them."""
+    return [re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', found)).strip()
+            for found in re.findall(
+                r'class="alert alert-danger alert-dismissable[^>]*>'
+                r'(.*?)</div>', text, re.S)]
+
+
+@pytest.fixture
+def restored(db_lab):
+    """The proxy is up again after the test, whatever happened in it."""
+    yield db_lab
+    db_lab.proxy.restore()
+
+
+def test_pages_answer_with_a_message_while_the_database_is_cut(
+        restored, tmp_path):
+    db_lab = restored
+    result = issue(db_lab, tmp_path, '2045-01', [acme_id(db_lab)])
+    assert result.returncode == 0, result.stderr
+    number = re.search(r'Issued (\S+) to', result.stdout).group(1)
+    alice = db_lab.login('alice')
+    assert number in get(alice, db_lab, INVOICES).text
+    account_page = get(alice, db_lab, ACCOUNT).text
+    before = db_lab.keystone.admin_client().projects.get(acme_id(db_lab))
+
+    db_lab.proxy.cut()
+    started = time.monotonic()
+    invoices = get(alice, db_lab, INVOICES)
+    assert number not in invoices.text
+    assert any('Unable to retrieve the invoices.' in message
+               for message in error_messages(invoices.text)), \
+        invoices.text[-3000:]
+    # The invoice's own page sends the user back to the list, with why.
+    detail = alice.get(db_lab.url + INVOICES + number + '/', timeout=60)
+    assert detail.status_code == 200, detail.text[-3000:]
+    assert detail.url.endswith(INVOICES)
+    assert any('Unable to retrieve the invoice.' in message
+               for message in error_messages(detail.text))
+    # The account lives in Keystone: the page reads it; saving needs the
+    # database's lock row, and is refused with a message, nothing written.
+    account = get(alice, db_lab, ACCOUNT)
+    assert 'Unable to' not in account.text
+    fields = form_fields(account_page, 'customer_form')
+    fields.update({'account_form': 'customer', 'name': 'Acme Cut AB',
+                   'address': 'Sveavägen 2', 'postal_code': '111 57',
+                   'city': 'Stockholm', 'country': 'SE'})
+    saved = alice.post(db_lab.url + ACCOUNT, data=fields, timeout=60,
+                       headers={'Referer': db_lab.url + ACCOUNT})
+    assert saved.status_code == 200, saved.text[-3000:]
+    assert any('Unable to save the billing account.' in message
+               for message in error_messages(saved.text)), \
+        saved.text[-3000:]
+    after = db_lab.keystone.admin_client().projects.get(acme_id(db_lab))
+    assert getattr(after, document.ATTRIBUTE, None) == getattr(
+        before, document.ATTRIBUTE, None)
+    print('messages:', error_messages(invoices.text),
+          error_messages(detail.text), error_messages(saved.text))
+    print('four pages with the database cut: %.1f s'
+          % (time.monotonic() - started))
+
+    db_lab.proxy.restore()
+    invoices = get(alice, db_lab, INVOICES)
+    assert number in invoices.text
+    assert error_messages(invoices.text) == []
+
+
+def test_an_issue_run_cut_midway_stops_cleanly_and_a_rerun_completes(
+        restored, tmp_path):
+    db_lab = restored
+    projects = ['cut-run-%02d' % i for i in range(12)]
+    path = factories.usage_file(
+        tmp_path, factories.usage({p: factories.instance_and_volume()
+                                   for p in projects}), name='usage.json')
+    already = db_lab.count(INVOICE_TABLE)
+    args = [bin_path('django-admin'), 'billing_issue', '--usage', path,
+            '--period', '2045-02']
+    run = subprocess.Popen(args, env=db_lab.horizon.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while db_lab.count(INVOICE_TABLE) - already < 2:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        db_lab.proxy.cut()
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    issued_before_cut = re.findall(r'Issued (\S+) to', out)
+    assert run.returncode != 0
+    # An operator's message, not a traceback.
+    assert 'Traceback' not in err, err
+    assert 'The billing database cannot be reached' in err, err
+    assert 'run the command again' in err
+    stored = db_lab.count(INVOICE_TABLE) - already
+    assert 2 <= stored < len(projects)
+    # Every stored invoice is whole: its lines and its PDF.
+    report = db_lab.store('report')
+    numbers = [number for number, project in report['invoices']
+               if project in projects]
+    assert len(numbers) == stored
+    print('issued before the cut: %d of %d (reported %d)'
+          % (stored, len(projects), len(issued_before_cut)))
+
+    db_lab.proxy.restore()
+    rerun = db_lab.horizon.manage('billing_issue', '--usage', path,
+                                  '--period', '2045-02', check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(re.findall(r'Skipped cut-run-', rerun.stdout)) == stored
+    assert len(re.findall(r'Issued \S+ to cut-run-', rerun.stdout)) == (
+        len(projects) - stored)
+    report = db_lab.store('report')
+    invoiced = sorted(project for _, project in report['invoices']
+                      if project in projects)
+    assert invoiced == projects
+    # Numbers without a gap: the cut transaction gave its number back.
+    mine = sorted(number for number, project in report['invoices']
+                  if project in projects)
+    digits = [int(number[-6:]) for number in mine]
+    assert digits == list(range(digits[0], digits[0] + len(projects)))
+    whole = db_lab.store('whole', *mine)
+    assert whole == {number: True for number in mine}
