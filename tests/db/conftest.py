@@ -3,7 +3,8 @@
 ``db_lab``: a real Keystone, a real Horizon of several gunicorn workers
 whose database (the billing tables with it) is a fresh database on that
 server, reached through a loopback proxy the tests can cut
-(tools/lab/tcp_proxy.py), the Stripe stand-in and the SMTP server.
+(tools/lab/tcp_proxy.py), the Stripe stand-in (through a proxy too) and
+the SMTP server.
 
 The tests marked ``database_lab`` need a database server: on SQLite (tox
 -e py3) they are deselected, with a line saying so.
@@ -108,10 +109,12 @@ def drop_database(name):
 class DbLab(lab.Lab):
     """The running lab, its database's name and the proxy in front of it."""
 
-    def __init__(self, keystone, horizon, proxy, database):
+    def __init__(self, keystone, horizon, proxy, database, stripe_proxy):
         super().__init__(keystone, horizon)
         self.proxy = proxy
         self.database = database
+        # Horizon's way to the Stripe stand-in: cut, Stripe is down.
+        self.stripe_proxy = stripe_proxy
 
     def count(self, table):
         """Rows in ``table`` of the lab's database, read beside the proxy."""
@@ -140,9 +143,13 @@ class DbLab(lab.Lab):
         return json.loads(out.splitlines()[-1])
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def db_lab(tmp_path_factory, lab_smtp, stripe_standin):
-    """Keystone + Horizon (``WORKERS`` workers) on the server's database."""
+    """Keystone + Horizon (``WORKERS`` workers) on the server's database.
+
+    One for the session: starting it takes half a minute. The tests use
+    periods of their own (2045-*, 2046-*) and restore what they cut.
+    """
     settings = server_settings()
     name = 'cleura_lab_%d' % os.getpid()
     create_database(name)
@@ -150,20 +157,27 @@ def db_lab(tmp_path_factory, lab_smtp, stripe_standin):
     database = {'NAME': name, 'USER': settings['USER'],
                 'HOST': '127.0.0.1', 'PORT': proxy.port}
     state = tmp_path_factory.mktemp('dblab')
+    stripe_proxy = tcp_proxy.TcpProxy(('127.0.0.1',
+                                       stripe_standin.port)).start()
     try:
-        keystone, horizon = lab.start_lab(
-            str(state), lab.free_port(), lab.free_port(),
-            smtp_port=lab_smtp.port, extra_conf=LAB_CONF, workers=WORKERS,
-            **{VENDOR: database})
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv('CLEURA_LAB_STRIPE_API_BASE',
+                       'http://127.0.0.1:%d' % stripe_proxy.port)
+            keystone, horizon = lab.start_lab(
+                str(state), lab.free_port(), lab.free_port(),
+                smtp_port=lab_smtp.port, extra_conf=LAB_CONF,
+                workers=WORKERS, **{VENDOR: database})
     except BaseException:
         proxy.cut()
+        stripe_proxy.cut()
         drop_database(name)
         raise
     stripe_standin.webhook_url = horizon.url + standin_module.WEBHOOK_PATH
     try:
-        yield DbLab(keystone, horizon, proxy, name)
+        yield DbLab(keystone, horizon, proxy, name, stripe_proxy)
     finally:
         horizon.stop()
         keystone.stop()
         proxy.cut()
+        stripe_proxy.cut()
         drop_database(name)

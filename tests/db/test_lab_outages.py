@@ -7,6 +7,7 @@ Pages are read as a person reads them, through a session logged in with
 the real login form; the store is read beside the proxy.
 """
 
+import json
 import re
 import subprocess
 import time
@@ -15,12 +16,15 @@ import pytest
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.billing import models
+from tests.db import conftest
 from tests import factories
 from tests.forms import form_fields
+from tools import lab
 from tools.lab.process import bin_path
 
 pytestmark = pytest.mark.database_lab
 
+AJAX = {'X-Requested-With': 'XMLHttpRequest'}
 INVOICES = '/identity/invoices/'
 ACCOUNT = '/settings/account/'
 INVOICE_TABLE = models.Invoice._meta.db_table
@@ -103,8 +107,14 @@ def test_pages_answer_with_a_message_while_the_database_is_cut(
     after = db_lab.keystone.admin_client().projects.get(acme_id(db_lab))
     assert getattr(after, document.ATTRIBUTE, None) == getattr(
         before, document.ATTRIBUTE, None)
-    print('messages:', error_messages(invoices.text),
-          error_messages(detail.text), error_messages(saved.text))
+    shown = (error_messages(invoices.text) + error_messages(detail.text) +
+             error_messages(saved.text))
+    print('messages:', shown)
+    # Why, in words; never the database's address.
+    assert sum('The billing database cannot be reached right now'
+               in message for message in shown) >= 2, shown
+    assert not any(str(db_lab.proxy.port) in message or
+                   'connection' in message for message in shown), shown
     print('four pages with the database cut: %.1f s'
           % (time.monotonic() - started))
 
@@ -173,3 +183,68 @@ def test_an_issue_run_cut_midway_stops_cleanly_and_a_rerun_completes(
     assert digits == list(range(digits[0], digits[0] + len(projects)))
     whole = db_lab.store('whole', *mine)
     assert whole == {number: True for number in mine}
+
+
+def pay_click(session, db_lab, number):
+    """Open the Pay dialog, submit its form: ``(answer, seconds taken)``."""
+    url = '%s/identity/invoices/%s/pay/' % (db_lab.url, number)
+    page = session.get(url, headers=AJAX, timeout=60)
+    assert page.status_code == 200, page.text[-2000:]
+    form = dict(lab.hidden_inputs(page.text))
+    assert form['method'] == 'stripe'
+    started = time.monotonic()
+    answer = session.post(url, data=form, timeout=60, allow_redirects=False,
+                          headers=dict(AJAX, Referer=url))
+    return answer, time.monotonic() - started
+
+
+def horizon_messages(answer):
+    """The messages Horizon hands an ajax answer (its JavaScript shows)."""
+    return json.loads(answer.headers.get('X-Horizon-Messages', '[]'))
+
+
+def test_pay_answers_within_its_timeout_when_stripe_is_slow_or_down(
+        db_lab, stripe_standin, tmp_path):
+    result = issue(db_lab, tmp_path, '2045-03', [acme_id(db_lab)])
+    number = re.search(r'Issued (\S+) to', result.stdout).group(1)
+    bob = db_lab.login('bob')
+    unavailable = 'The card payment service cannot be reached right now'
+    timings = {}
+
+    # Slow: Stripe answers after the configured timeout.
+    stripe_standin.delay_next(conftest.STRIPE_TIMEOUT + 10)
+    answer, timings['slow'] = pay_click(bob, db_lab, number)
+    assert answer.status_code == 200
+    assert 'X-Horizon-Location' not in answer.headers
+    assert any(level == 'error' and unavailable in message
+               for level, message, _extra in horizon_messages(answer)), \
+        answer.headers
+    assert timings['slow'] < conftest.STRIPE_TIMEOUT + 3
+
+    # Down: nothing listens where Stripe was.
+    db_lab.stripe_proxy.cut()
+    try:
+        answer, timings['down'] = pay_click(bob, db_lab, number)
+    finally:
+        db_lab.stripe_proxy.restore()
+    assert answer.status_code == 200
+    assert 'X-Horizon-Location' not in answer.headers
+    assert any(level == 'error' and unavailable in message
+               for level, message, _extra in horizon_messages(answer))
+    assert timings['down'] < 3
+    # No checkout session was kept for either failed click.
+    assert [s for s in db_lab.store('report')['checkout']['sessions']
+            if s[0] == number] == []
+
+    # Back: the next click opens the one session Stripe has (the slow
+    # request made it there, after the plugin gave up waiting).
+    answer, timings['back'] = pay_click(bob, db_lab, number)
+    assert answer.status_code == 200
+    remote = [session for session in list(stripe_standin.sessions.values())
+              if session['client_reference_id'] == number]
+    assert len(remote) == 1
+    assert answer.headers['X-Horizon-Location'] == remote[0]['url']
+    assert [s for s in db_lab.store('report')['checkout']['sessions']
+            if s[0] == number] == [[number, remote[0]['id'], 'open']]
+    print('Pay answered in (s):', {k: round(v, 2)
+                                   for k, v in timings.items()})
