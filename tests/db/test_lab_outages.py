@@ -13,6 +13,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from cleura_billing_dashboard.account import document
 from cleura_billing_dashboard.billing import models
@@ -21,6 +22,7 @@ from tests import factories
 from tests.forms import form_fields
 from tools import lab
 from tools.lab.process import bin_path
+from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.database_lab
 
@@ -248,3 +250,36 @@ def test_pay_answers_within_its_timeout_when_stripe_is_slow_or_down(
             if s[0] == number] == [[number, remote[0]['id'], 'open']]
     print('Pay answered in (s):', {k: round(v, 2)
                                    for k, v in timings.items()})
+
+
+def test_a_webhook_during_the_cut_asks_stripe_to_retry_and_pays_once(
+        restored, stripe_standin, tmp_path):
+    db_lab = restored
+    result = issue(db_lab, tmp_path, '2045-04', [acme_id(db_lab)])
+    number = re.search(r'Issued (\S+) to', result.stdout).group(1)
+    bob = db_lab.login('bob')
+    answer, _seconds = pay_click(bob, db_lab, number)
+    session_id = answer.headers['X-Horizon-Location'].rsplit('/', 1)[1]
+    event = stripe_standin.complete(session_id, deliver=False)
+    body, signature = stripe_standin.signed(event)
+
+    def deliver():
+        res = requests.post(
+            db_lab.url + standin_module.WEBHOOK_PATH, data=body, timeout=60,
+            headers={'Content-Type': 'application/json',
+                     'Stripe-Signature': signature})
+        return res.status_code, res.json()
+
+    db_lab.proxy.cut()
+    # Not a 2xx: Stripe delivers the event again later.
+    assert deliver() == (500, {'error': 'not handled, retry'})
+    db_lab.proxy.restore()
+    payments = [p for p in db_lab.store('report')['checkout']['payments']
+                if p[0] == number]
+    assert payments == []
+    assert deliver() == (200, {'outcome': 'recorded'})
+    assert deliver() == (200, {'outcome': 'duplicate'})
+    payments = [p for p in db_lab.store('report')['checkout']['payments']
+                if p[0] == number]
+    assert [(p[1], p[2]) for p in payments] == [
+        ('stripe', event['data']['object']['payment_intent'])]
