@@ -235,7 +235,7 @@ def test_pay_answers_within_its_timeout_when_stripe_is_slow_or_down(
                for level, message, _extra in horizon_messages(answer))
     assert timings['down'] < 3
     # No checkout session was kept for either failed click.
-    assert [s for s in db_lab.store('report')['checkout']['sessions']
+    assert [s for s in db_lab.store('checkout')['sessions']
             if s[0] == number] == []
 
     # Back: the next click opens the one session Stripe has (the slow
@@ -246,7 +246,7 @@ def test_pay_answers_within_its_timeout_when_stripe_is_slow_or_down(
               if session['client_reference_id'] == number]
     assert len(remote) == 1
     assert answer.headers['X-Horizon-Location'] == remote[0]['url']
-    assert [s for s in db_lab.store('report')['checkout']['sessions']
+    assert [s for s in db_lab.store('checkout')['sessions']
             if s[0] == number] == [[number, remote[0]['id'], 'open']]
     print('Pay answered in (s):', {k: round(v, 2)
                                    for k, v in timings.items()})
@@ -274,12 +274,12 @@ def test_a_webhook_during_the_cut_asks_stripe_to_retry_and_pays_once(
     # Not a 2xx: Stripe delivers the event again later.
     assert deliver() == (500, {'error': 'not handled, retry'})
     db_lab.proxy.restore()
-    payments = [p for p in db_lab.store('report')['checkout']['payments']
+    payments = [p for p in db_lab.store('checkout')['payments']
                 if p[0] == number]
     assert payments == []
     assert deliver() == (200, {'outcome': 'recorded'})
     assert deliver() == (200, {'outcome': 'duplicate'})
-    payments = [p for p in db_lab.store('report')['checkout']['payments']
+    payments = [p for p in db_lab.store('checkout')['payments']
                 if p[0] == number]
     assert [(p[1], p[2]) for p in payments] == [
         ('stripe', event['data']['object']['payment_intent'])]

@@ -107,7 +107,7 @@ def at_once(calls):
 
 def checkout(db_lab, number):
     """The store's payments and checkout sessions of invoice ``number``."""
-    found = db_lab.store('report')['checkout']
+    found = db_lab.store('checkout')
     return ([p for p in found['payments'] if p[0] == number],
             [s for s in found['sessions'] if s[0] == number])
 
