@@ -29,6 +29,7 @@ from tools.lab import cloudkitty as lab_cloudkitty
 from tools.lab import demo_data
 from tools.lab import smtp
 from tools.lab import stripe_standin
+from tools.lab import tcp_proxy
 
 STATE_DIR = os.path.join(lab.REPO_ROOT, '.demo')
 
@@ -70,6 +71,12 @@ def main():
     parser.add_argument('--keystone-port', type=int, default=5000)
     parser.add_argument('--horizon-port', type=int, default=8000)
     parser.add_argument('--state-dir', default=STATE_DIR)
+    parser.add_argument(
+        '--postgresql', metavar='DATABASE',
+        help='Horizon\'s database (the billing tables with it) on '
+             'PostgreSQL at 127.0.0.1:5432 (user postgres), through a '
+             'proxy the demo cuts on SIGUSR1 and restores on SIGUSR2, to '
+             'see the pages with the database gone.')
     args = parser.parse_args()
     for port in (args.keystone_port, args.horizon_port):
         if not port_is_free(port):
@@ -87,13 +94,21 @@ def main():
     mail.start()
     stripe = stripe_standin.StripeStandIn(lab.free_port()).start()
     os.environ['CLEURA_LAB_STRIPE_API_BASE'] = stripe.url
+    proxy, options = None, {}
+    if args.postgresql:
+        proxy = database_proxy(args.postgresql)
+        options['postgresql'] = {'NAME': args.postgresql,
+                                 'HOST': '127.0.0.1', 'PORT': proxy.port}
     try:
         keystone, horizon = lab.start_lab(
             args.state_dir, args.keystone_port, args.horizon_port,
-            smtp_port=mail.port, extra_conf=lab_cloudkitty.BILLING_CONF)
+            smtp_port=mail.port, extra_conf=lab_cloudkitty.BILLING_CONF,
+            **options)
     except BaseException:
         stripe.stop()
         mail.stop()
+        if proxy:
+            proxy.cut()
         raise
     cloudkitty = lab_cloudkitty.CloudKitty(
         os.path.join(args.state_dir, 'cloudkitty'), keystone)
@@ -115,6 +130,8 @@ def main():
         print(READY.format(url=horizon.url, keystone=keystone.url,
                            mail=mail.folder, manage=manage, usage=usage),
               flush=True)
+        if proxy:
+            print(CUT.format(pid=os.getpid()), flush=True)
         stop.wait()
         print('Stopping ...', flush=True)
     finally:
@@ -123,7 +140,45 @@ def main():
         keystone.stop()
         stripe.stop()
         mail.stop()
+        if proxy:
+            proxy.cut()
     return 0
+
+
+def database_proxy(name):
+    """A proxy to PostgreSQL's ``name`` (created if missing).
+
+    SIGUSR1 cuts it (tools/lab/tcp_proxy.py), SIGUSR2 restores it.
+    """
+    import psycopg2
+    conn = psycopg2.connect(dbname='postgres', user='postgres',
+                            host='127.0.0.1', port=5432)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute('SELECT 1 FROM pg_database WHERE datname = %s',
+                       [name])
+        if cursor.fetchone() is None:
+            cursor.execute('CREATE DATABASE "%s"' % name.replace('"', ''))
+    conn.close()
+    proxy = tcp_proxy.TcpProxy(('127.0.0.1', 5432)).start()
+
+    def cut(*_args):
+        proxy.cut()
+        print('The database is cut: reload the pages.', flush=True)
+
+    def restore(*_args):
+        proxy.restore()
+        print('The database is back.', flush=True)
+
+    signal.signal(signal.SIGUSR1, cut)
+    signal.signal(signal.SIGUSR2, restore)
+    return proxy
+
+
+CUT = """Horizon reaches PostgreSQL through a proxy:
+  kill -USR1 {pid}   cuts the database (live connections too)
+  kill -USR2 {pid}   brings it back
+"""
 
 
 # A month the sample invoices leave free, rated for issuing by hand.

@@ -6,7 +6,10 @@ user is logged in to: an invoice of another project does not exist here
 """
 
 import datetime
+import functools
+import logging
 
+from django import db
 from django import http
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,6 +27,8 @@ from cleura_billing_dashboard import money
 from cleura_billing_dashboard.payments import base as payments_base
 from cleura_billing_dashboard.payments import providers
 
+LOG = logging.getLogger(__name__)
+
 STATUSES = models.STATUSES
 PAYABLE = (models.OUTSTANDING, models.OVERDUE)
 
@@ -34,6 +39,31 @@ InvalidNotification = payments_base.InvalidNotification
 
 class NothingToPay(Exception):
     """The invoice is paid, credited or a credit note."""
+
+
+class StoreUnavailable(Exception):
+    """The billing database does not answer; the message is for the user.
+
+    Raised for ``django.db.DatabaseError``, whose text names the database
+    host and port, which tenants must not read in the page.
+    """
+
+    def __init__(self):
+        super().__init__(_('The billing database cannot be reached right '
+                           'now; try again in a moment.'))
+
+
+def _store_errors(func):
+    """Raise ``StoreUnavailable`` for a database error in ``func``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except db.DatabaseError as e:
+            LOG.error('The billing database failed in %s: %s',
+                      func.__name__, e)
+            raise StoreUnavailable() from e
+    return wrapper
 
 
 class Invoice(base.APIResourceWrapper):
@@ -65,6 +95,7 @@ def format_amount(request, amount, currency):
     return money.format_money(amount, currency, user_locale(request))
 
 
+@_store_errors
 def invoice_list(request, marker=None, **filters):
     """``(invoices, has_more)``: one page of the project's invoices.
 
@@ -84,6 +115,7 @@ def invoice_list(request, marker=None, **filters):
     return [Invoice(invoice) for invoice in page], has_more
 
 
+@_store_errors
 def overdue_summary(request):
     """The project's overdue invoices: ``{'count': n, 'totals': [...]}``.
 
@@ -96,6 +128,7 @@ def overdue_summary(request):
                        for currency, amount in sorted(totals.items())]}
 
 
+@_store_errors
 def credit_summary(request):
     """The project's available credit, one amount per currency.
 
@@ -106,6 +139,7 @@ def credit_summary(request):
             for found in credit.project_credits(_project_id(request))]
 
 
+@_store_errors
 def previous_month_invoice(request, today):
     """The project's invoice for the month before ``today``'s, or None.
 
@@ -124,6 +158,7 @@ def previous_month_invoice(request, today):
     return wrapped
 
 
+@_store_errors
 def invoice_list_all(request, **filters):
     """Every invoice of the project matching ``filters``, for the CSV."""
     return [Invoice(invoice) for invoice in
@@ -137,6 +172,7 @@ def _invoice(project_id, number):
         raise http.Http404
 
 
+@_store_errors
 def invoice_get(request, number):
     """The project's invoice ``number`` with its lines, VAT and payments.
 
@@ -216,6 +252,7 @@ def _sum_by_product_and_region(lines):
             for (product, region), net in sums.items()]
 
 
+@_store_errors
 def invoice_pdf(request, number):
     """``(filename, bytes)`` of the project's invoice PDF, as issued."""
     try:
@@ -226,6 +263,7 @@ def invoice_pdf(request, number):
     return filename, pdf
 
 
+@_store_errors
 def invoice_einvoice(request, number):
     """``(filename, bytes)`` of the project's e-invoice (Peppol BIS 3.0 UBL).
 
@@ -248,6 +286,7 @@ def _start_data(request, return_url='', cancel_url=''):
                                    locale=user_locale(request))
 
 
+@_store_errors
 def payment_methods(request, invoice):
     """The enabled payment methods for ``invoice`` (from ``invoice_get``).
 
@@ -273,6 +312,7 @@ def payment_methods(request, invoice):
     return methods
 
 
+@_store_errors
 def payment_start(request, number, method, return_url, cancel_url):
     """Start paying what is outstanding of the project's invoice ``number``.
 

@@ -10,6 +10,8 @@
     python -m tests.db.worker - report
     python -m tests.db.worker BARRIER|- command USAGE PERIOD ISSUE_DATE WORKERS
     python -m tests.db.worker - issuing-report PREFIX
+    python -m tests.db.worker - whole NUMBER...
+    python -m tests.db.worker - checkout
 
 A worker connects, marks itself ready in the folder BARRIER and waits for
 the file ``go`` there, so that all workers start at the same moment.
@@ -163,6 +165,37 @@ def credit_report():
     return projects
 
 
+def payments_report():
+    """Payments and checkout sessions, oldest first, as plain lists."""
+    from cleura_billing_dashboard.payments import models as pay_models
+    return {
+        'payments': [
+            [number, provider, reference, str(amount), state]
+            for number, provider, reference, amount, state in
+            models.Payment.objects.order_by('pk').values_list(
+                'invoice__number', 'provider', 'provider_reference',
+                'amount', 'state')],
+        'sessions': [
+            list(row) for row in
+            pay_models.CheckoutSession.objects.order_by('pk').values_list(
+                'invoice__number', 'session_id', 'status')],
+    }
+
+
+def whole(*numbers):
+    """Per invoice: stored whole (lines, its PDF as hashed, its UBL)."""
+    import hashlib
+    found = {}
+    for number in numbers:
+        invoice = models.Invoice.objects.get(number=number)
+        pdf = bytes(invoice.pdf or b'')
+        found[number] = bool(
+            invoice.lines.exists() and pdf.startswith(b'%PDF') and
+            hashlib.sha256(pdf).hexdigest() == invoice.pdf_sha256 and
+            models.EInvoice.objects.filter(invoice=invoice).exists())
+    return found
+
+
 def report():
     return {
         'credit': credit_report(),
@@ -257,6 +290,10 @@ class _Lines(object):
 def main(barrier, command, *args):
     if command == 'report':
         result = report()
+    elif command == 'checkout':
+        result = payments_report()
+    elif command == 'whole':
+        result = whole(*args)
     elif command == 'old-invoice':
         result = issue_old_invoices(*args)
     elif command == 'overpaid':

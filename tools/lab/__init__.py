@@ -16,6 +16,8 @@ functional and browser tests start the same lab, one module a job:
 ``stripe_standin``  the Stripe API and Checkout on loopback
 ``cloudkitty``      CloudKitty's API on InfluxDB behind Keystone, seeded
                     with rated usage (its own virtualenv and fixture)
+``tcp_proxy``       a loopback TCP proxy a test cuts and restores, to take
+                    the database (or Stripe) away under a running Horizon
 ``process``         free ports, waiting for servers, process groups
 
 Everything a run makes lives in one state directory, so a second run
@@ -49,7 +51,8 @@ def start_lab(state_dir, keystone_port, horizon_port, users=DEMO_USERS,
               **horizon_options):
     """Keystone and Horizon running, demo identities present.
 
-    ``horizon_options`` go to ``Horizon`` (``workers``, ``postgresql``).
+    ``horizon_options`` go to ``Horizon`` (``workers``, ``postgresql``,
+    ``mysql``).
     """
     os.makedirs(state_dir, exist_ok=True)
     keystone = Keystone(state_dir, keystone_port)

@@ -51,6 +51,18 @@ if os.environ.get('CLEURA_LAB_PG_NAME'):
         'HOST': os.environ.get('CLEURA_LAB_PG_HOST', '127.0.0.1'),
         'PORT': os.environ.get('CLEURA_LAB_PG_PORT', '5432'),
     }}
+# The database tests (tests/db) put it on MariaDB/MySQL too.
+if os.environ.get('CLEURA_LAB_MYSQL_NAME'):
+    import pymysql  # the driver installed here; Django asks for MySQLdb
+    pymysql.install_as_MySQLdb()
+    DATABASES = {'default': {
+        'ENGINE': 'django.db.backends.mysql',
+        'NAME': os.environ['CLEURA_LAB_MYSQL_NAME'],
+        'USER': os.environ.get('CLEURA_LAB_MYSQL_USER', 'root'),
+        'HOST': os.environ.get('CLEURA_LAB_MYSQL_HOST', '127.0.0.1'),
+        'PORT': os.environ.get('CLEURA_LAB_MYSQL_PORT', '3306'),
+        'OPTIONS': {'charset': 'utf8mb4'},
+    }}
 CLEURA_BILLING_CONFIG_FILE = os.path.join(os.environ['CLEURA_LAB_STATE'],
                                           'cleura-billing.conf')
 EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'
@@ -112,7 +124,7 @@ api_base = {stripe_api_base}
 class Horizon:
     def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
                  landing_identity=True, extra_conf='', workers=2,
-                 postgresql=None):
+                 postgresql=None, mysql=None):
         self.state = os.path.join(os.path.abspath(state_dir), 'horizon')
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
@@ -126,6 +138,8 @@ class Horizon:
         # {'NAME': ..., 'HOST', 'PORT', 'USER'}: Django's database on
         # PostgreSQL instead of SQLite in the state directory.
         self.postgresql = postgresql
+        # The same keys: Django's database on MariaDB/MySQL.
+        self.mysql = mysql
         self.process = None
 
     @property
@@ -140,6 +154,8 @@ class Horizon:
         })
         for key, value in (self.postgresql or {}).items():
             env['CLEURA_LAB_PG_%s' % key] = str(value)
+        for key, value in (self.mysql or {}).items():
+            env['CLEURA_LAB_MYSQL_%s' % key] = str(value)
         return env
 
     def _secret_key(self):
@@ -194,7 +210,8 @@ class Horizon:
         names = ('DJANGO_SETTINGS_MODULE', 'CLEURA_LAB_STATE',
                  'CLEURA_LAB_KEYSTONE_URL', 'CLEURA_LAB_SECRET_KEY',
                  'CLEURA_LAB_SMTP_PORT') + tuple(
-                     sorted(n for n in env if n.startswith('CLEURA_LAB_PG_')))
+                     sorted(n for n in env if n.startswith(
+                         ('CLEURA_LAB_PG_', 'CLEURA_LAB_MYSQL_'))))
         lines = ['#!/bin/sh',
                  '# Written by tools/demo.py: operator commands against '
                  'the running demo.']

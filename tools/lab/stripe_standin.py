@@ -45,6 +45,7 @@ import html
 import http.server
 import json
 import secrets
+import sys
 import threading
 import time
 from urllib import parse
@@ -112,13 +113,24 @@ class StripeStandIn(object):
         self._held = []
         self._idempotent = {}
         self._failures = []
+        self._delays = []
         self._lock = threading.RLock()
         self._server = http.server.ThreadingHTTPServer(
             ('127.0.0.1', port), self._handler_class())
         self._server.daemon_threads = True
+        self._server.handle_error = self._handle_error
         self.port = self._server.server_address[1]
         self.url = 'http://127.0.0.1:%d' % self.port
         self._thread = None
+
+    def _handle_error(self, request, client_address):
+        # A client that gave up on a delayed answer (delay_next) is not
+        # an error of the stand-in's.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                          ConnectionResetError)):
+            return
+        http.server.ThreadingHTTPServer.handle_error(
+            self._server, request, client_address)
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -145,12 +157,22 @@ class StripeStandIn(object):
             self._held.clear()
             self._idempotent.clear()
             self._failures.clear()
+            self._delays.clear()
             self.hold_webhooks = False
 
     def fail_next(self, count=1, status=500):
         """Answer the next ``count`` API requests with ``status``."""
         with self._lock:
             self._failures.extend([status] * count)
+
+    def delay_next(self, seconds, count=1):
+        """Hold the next ``count`` API requests ``seconds`` before serving.
+
+        A slow Stripe: the request is served as usual afterwards (a
+        session is made even if the client gave up waiting).
+        """
+        with self._lock:
+            self._delays.extend([seconds] * count)
 
     # -- what the tests use to play Stripe's side ---------------------------
 
@@ -581,6 +603,10 @@ class StripeStandIn(object):
                         'type': 'invalid_request_error',
                         'message': 'Invalid API Key provided'}})
                     return True
+                with standin._lock:
+                    delay = (standin._delays.pop(0)
+                             if standin._delays else 0)
+                time.sleep(delay)
                 with standin._lock:
                     status = (standin._failures.pop(0)
                               if standin._failures else None)

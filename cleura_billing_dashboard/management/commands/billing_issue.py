@@ -6,6 +6,7 @@ import datetime
 import os
 
 from django.core.management import base
+from django import db
 from django.utils import timezone
 
 from cleura_billing_dashboard.account import errors as account_errors
@@ -123,6 +124,13 @@ class Command(base.BaseCommand):
         except (ValueError, store.Unavailable, pdf.FontsMissing,
                 account_errors.AccountError) as e:
             raise base.CommandError(str(e))
+        except db.DatabaseError as e:
+            # Each invoice commits on its own: the ones before the failure
+            # are whole, the one it hit was rolled back with its number.
+            raise base.CommandError(
+                _('The billing database cannot be reached (%s). The '
+                  'invoices issued before this are kept; run the command '
+                  'again to issue the rest.') % str(e).strip())
         report(self.stdout, result)
         if result.issued:
             # Projects paying automatically: charged now, not at next cron.
