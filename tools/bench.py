@@ -293,22 +293,13 @@ def bench_issuing(the_lab, workdir, projects_count):
 
 def recreate_pg_database():
     """A fresh PostgreSQL database for part 10; its lab settings."""
-    import psycopg2
+    from tools import load
     options = {'NAME': os.environ.get('CLEURA_BENCH_PG_NAME',
                                       'cleura_bench_issuing'),
                'HOST': os.environ.get('CLEURA_BENCH_PG_HOST', '127.0.0.1'),
                'PORT': os.environ.get('CLEURA_BENCH_PG_PORT', '5432'),
                'USER': os.environ.get('CLEURA_BENCH_PG_USER', 'postgres')}
-    conn = psycopg2.connect(dbname='postgres', host=options['HOST'],
-                            port=options['PORT'], user=options['USER'])
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
-                        % options['NAME'])
-            cur.execute('CREATE DATABASE "%s"' % options['NAME'])
-    finally:
-        conn.close()
+    load.recreate_database(options)
     return {'CLEURA_LAB_PG_%s' % key: value
             for key, value in options.items()}
 

@@ -115,24 +115,31 @@ def invoice_message(mail, address, connection=None):
     return message
 
 
-def reminder_message(mail, address, connection=None):
-    """The ``EmailMessage`` of a payment reminder (``kind`` reminder)."""
-    language = mail.language or 'en'
-    summary = mail.summary or {}
-    facts = {
+def _outstanding_facts(mail, summary, language):
+    """What a mail about an unpaid invoice states first, for its text."""
+    return {
         'number': mail.number,
         'seller': summary.get('seller', ''),
         'buyer': summary.get('buyer', ''),
         'outstanding': _amount({'total': summary.get('outstanding'),
                                 'currency': summary.get('currency')},
                                language),
+    }
+
+
+def reminder_message(mail, address, connection=None):
+    """The ``EmailMessage`` of a payment reminder (``kind`` reminder)."""
+    language = mail.language or 'en'
+    summary = mail.summary or {}
+    facts = _outstanding_facts(mail, summary, language)
+    facts.update({
         'due_date': _date(summary.get('due_date'), language),
         'ocr': summary.get('payment_reference', ''),
         'bankgiro': summary.get('bankgiro', ''),
         'iban': summary.get('iban', ''),
         'bic': summary.get('bic', ''),
         'link': mail.link,
-    }
+    })
     overdue = mail.step > 0
     with translation.override(language):
         if overdue:
@@ -181,18 +188,13 @@ def card_failed_message(mail, address, connection=None):
     """The ``EmailMessage`` saying an automatic card payment failed."""
     language = mail.language or 'en'
     summary = mail.summary or {}
-    facts = {
-        'number': mail.number,
-        'seller': summary.get('seller', ''),
-        'buyer': summary.get('buyer', ''),
-        'outstanding': _amount({'total': summary.get('outstanding'),
-                                'currency': summary.get('currency')},
-                               language),
+    facts = _outstanding_facts(mail, summary, language)
+    facts.update({
         'card': '%s \u2022\u2022\u2022\u2022 %s' % (
             summary.get('brand', '').capitalize(), summary.get('last4', '')),
         'next_attempt': _date(summary.get('next_attempt'), language),
         'link': mail.link,
-    }
+    })
     with translation.override(language):
         subject = gettext('Payment of invoice %(number)s from %(seller)s '
                           'failed')

@@ -109,18 +109,7 @@ def queue_reminder(*, number, project_id, step, recipients, language='en',
             'filename': filename or '%s.pdf' % number,
             'link': link or '',
         })
-    queued = {address.casefold()
-              for address in mail.recipients.values_list('address',
-                                                         flat=True)}
-    new = []
-    for key, address in unique.items():
-        if key in queued:
-            continue
-        _row, created = Recipient.objects.get_or_create(mail=mail,
-                                                        address=address)
-        if created:
-            new.append(address)
-    return new
+    return _add_recipients(mail, unique)
 
 
 def queue_card_failed(*, number, project_id, attempt, recipients,
@@ -148,6 +137,11 @@ def queue_card_failed(*, number, project_id, attempt, recipients,
             'filename': '%s.pdf' % number,
             'link': link or '',
         })
+    return _add_recipients(mail, unique)
+
+
+def _add_recipients(mail, unique):
+    """Add ``unique``'s addresses ``mail`` lacks; returns those added."""
     queued = {address.casefold()
               for address in mail.recipients.values_list('address',
                                                          flat=True)}

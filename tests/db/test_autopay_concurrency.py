@@ -9,11 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from django.db import connection
 import pytest
 
+from tests.db.test_numbering_concurrency import run_workers
 from tools.lab import stripe_standin
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
@@ -55,32 +55,6 @@ def run(env, *args):
     return json.loads(out.splitlines()[-1])
 
 
-def run_workers(env, barrier, command, count, timeout=300):
-    """Start ``count`` autopay workers together; their JSON results."""
-    barrier.mkdir()
-    procs = [subprocess.Popen(
-        [sys.executable, '-m', 'tests.db.autopay_worker', str(barrier)] +
-        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True) for _ in range(count)]
-    try:
-        while len(list(barrier.glob('ready-*'))) < len(procs):
-            if any(proc.poll() is not None for proc in procs):
-                break  # a worker died before it was ready: report below
-            time.sleep(0.01)
-        (barrier / 'go').touch()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=timeout)
-            assert proc.returncode == 0, err
-            results.append(json.loads(out.splitlines()[-1]))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def test_concurrent_autopay_runs_charge_each_invoice_once(
         child_env, standin, tmp_path):
     run(child_env, 'cards', standin.url, *PROJECTS)
@@ -93,7 +67,8 @@ def test_concurrent_autopay_runs_charge_each_invoice_once(
     assert len(issued) == len(PROJECTS)
 
     results = run_workers(child_env, tmp_path / 'barrier',
-                          ['autopay', standin.url], WORKERS)
+                          [['autopay', standin.url]] * WORKERS,
+                          module='tests.db.autopay_worker')
     charged = [number for result in results
                for number, _attempt, _intent in result['charged']]
     assert sorted(charged) == sorted(issued)

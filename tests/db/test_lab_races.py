@@ -21,13 +21,13 @@ import requests
 from cleura_billing_dashboard.account import document
 from tests import factories
 from tests.forms import form_fields
-from tools import lab
+from tests.functional.test_pay_lab import pay_form
+from tests.functional.test_pay_lab import submit
 from tools.lab.process import bin_path
 from tools.lab import stripe_standin as standin_module
 
 pytestmark = pytest.mark.database_lab
 
-AJAX = {'X-Requested-With': 'XMLHttpRequest'}
 ACCOUNT = '/settings/account/'
 D = decimal.Decimal
 
@@ -80,19 +80,6 @@ def issue_acme_invoice(db_lab, period, tmp_path):
     return re.search(r'Issued (\S+) to', result.stdout).group(1)
 
 
-def pay_form(session, db_lab, number):
-    """The Pay modal's URL and its form (CSRF token, method), as shown."""
-    url = '%s/identity/invoices/%s/pay/' % (db_lab.url, number)
-    page = session.get(url, headers=AJAX, timeout=60)
-    assert page.status_code == 200, page.text[-2000:]
-    return url, dict(lab.hidden_inputs(page.text))
-
-
-def submit(session, url, form):
-    return session.post(url, data=form, timeout=60, allow_redirects=False,
-                        headers=dict(AJAX, Referer=url))
-
-
 def at_once(calls):
     """Run the callables together (a barrier first); their results."""
     start = threading.Barrier(len(calls))
@@ -117,7 +104,7 @@ def test_two_pay_clicks_at_once_open_one_checkout_session(
     number = issue_acme_invoice(db_lab, '2046-01', tmp_path)
     payers = [db_lab.login('bob'), db_lab.login('alice'),
               db_lab.login('bob')]
-    forms = [pay_form(payer, db_lab, number) for payer in payers]
+    forms = [pay_form(payer, db_lab.url, number) for payer in payers]
     assert forms[0][1]['method'] == 'stripe'
     started = time.monotonic()
     answers = at_once([
@@ -139,7 +126,7 @@ def test_one_event_delivered_twenty_times_at_once_pays_once(
         db_lab, stripe_standin, tmp_path):
     number = issue_acme_invoice(db_lab, '2046-02', tmp_path)
     bob = db_lab.login('bob')
-    url, form = pay_form(bob, db_lab, number)
+    url, form = pay_form(bob, db_lab.url, number)
     session_id = submit(bob, url, form).headers[
         'X-Horizon-Location'].rsplit('/', 1)[1]
     event = stripe_standin.complete(session_id, deliver=False)
@@ -188,7 +175,7 @@ def test_a_bank_import_and_a_card_payment_at_once_leave_one_credit(
     number = issue_acme_invoice(db_lab, '2046-03', tmp_path)
     total, reference = invoice_row(db_lab, number)
     bob = db_lab.login('bob')
-    url, form = pay_form(bob, db_lab, number)
+    url, form = pay_form(bob, db_lab.url, number)
     session_id = submit(bob, url, form).headers[
         'X-Horizon-Location'].rsplit('/', 1)[1]
     event = stripe_standin.complete(session_id, deliver=False)

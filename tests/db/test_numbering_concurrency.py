@@ -42,11 +42,15 @@ def child_env(tmp_path):
     return env
 
 
-def run_workers(env, barrier, commands, timeout=300):
-    """Start one worker per command together; their JSON results."""
+def run_workers(env, barrier, commands, timeout=300,
+                module='tests.db.worker'):
+    """Start one worker (``module``) per command together; their results.
+
+    Each worker prints its result as JSON on its last line.
+    """
     barrier.mkdir()
     procs = [subprocess.Popen(
-        [sys.executable, '-m', 'tests.db.worker', str(barrier)] + command,
+        [sys.executable, '-m', module, str(barrier)] + command,
         env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True) for command in commands]
     try:
