@@ -12,7 +12,9 @@ as Factur-X asks of EN 16931 -- the catalogue's ``/AF`` and ``/Names``)
 and checks the XML against Factur-X's own EN 16931 XSD first. Its
 schematron check is never run: it posts the XML to a server on
 localhost:5000, which is the demo's Keystone. What it leaves, done here
-with pypdf in a second pass:
+with pypdf on the same writer (factur-x's ``generate_from_binary`` would
+write the PDF out, to be parsed again for these: its steps are called
+instead, the XSD check and the attachment, pinned by ``factur-x>=7.8``):
 
 * It stamps the clock into the document information, the XMP dates and
   the attachment's ``/ModDate``; the stored PDF's SHA-256 is a record, so
@@ -78,15 +80,18 @@ def make_facturx(pdf_bytes, document, language=None):
             else 'invoice', document['number']),
         'keywords': '',
     }
-    marked = facturx.generate_from_binary(
-        pdf_bytes, xml, flavor='factur-x', level=LEVEL, check_xsd=True,
-        # Never: it posts the XML to localhost:5000 (see the module doc).
-        check_schematron=False,
-        pdf_metadata=dict(metadata), lang=language,
+    # What facturx.generate_from_binary does, on our own writer, so that
+    # the PDF/A fixes below are made in the same pass (one parse and one
+    # write of the PDF instead of two: most of the wrap's cost).
+    facturx.xml_check_xsd(etree.fromstring(xml), flavor='factur-x',
+                          level=LEVEL)
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf_bytes))
+    facturx.facturx._facturx_update_metadata_add_attachment(
+        writer, xml, dict(metadata), 'factur-x', LEVEL, lang=language,
         afrelationship=AFRELATIONSHIP, xmp_compression=False)
     identifier = hashlib.md5(hashlib.sha256(pdf_bytes).digest() +
                              hashlib.sha256(xml).digest()).digest()
-    return _pdfa(marked, document['issue_date'], metadata, identifier)
+    return _pdfa(writer, document['issue_date'], metadata, identifier)
 
 
 def _icc_profile():
@@ -96,9 +101,8 @@ def _icc_profile():
     return _ICC[0]
 
 
-def _pdfa(data, issued, metadata, identifier):
-    """The Factur-X PDF ``data`` with the PDF/A gaps filled (module doc)."""
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(data))
+def _pdfa(writer, issued, metadata, identifier):
+    """The Factur-X ``writer``'s PDF, PDF/A gaps filled (module doc)."""
     # PDF/A-3 is ISO 32000-1, PDF 1.7 (the clone keeps ReportLab's 1.3).
     writer.pdf_header = PDF_HEADER
     moment = datetime.datetime.combine(issued, datetime.time(),
