@@ -10,9 +10,9 @@ import os
 import subprocess
 import sys
 
-from django.db import connection
 import pytest
 
+from tests.db.test_numbering_concurrency import child_env  # noqa: F401
 from tests.db.test_numbering_concurrency import run_workers
 from tools.lab import stripe_standin
 
@@ -22,23 +22,6 @@ WORKERS = 4
 PROJECTS = ['autopay-%d' % i for i in range(6)]
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def child_env(tmp_path):
-    env = dict(os.environ,
-               DJANGO_SETTINGS_MODULE='tests.db.child_settings',
-               PYTHONPATH=REPO_ROOT)
-    if connection.vendor == 'sqlite':
-        env['CLEURA_CHILD_DB_NAME'] = str(tmp_path / 'billing.sqlite3')
-        for app in ('cleura_billing', 'cleura_billing_payments',
-                    'cleura_billing_notify'):
-            subprocess.run([sys.executable, '-m', 'django', 'migrate', app,
-                            '--verbosity', '0'], env=env, cwd=REPO_ROOT,
-                           check=True, capture_output=True)
-    else:
-        env['CLEURA_CHILD_DB_NAME'] = connection.settings_dict['NAME']
-    return env
 
 
 @pytest.fixture
@@ -56,7 +39,7 @@ def run(env, *args):
 
 
 def test_concurrent_autopay_runs_charge_each_invoice_once(
-        child_env, standin, tmp_path):
+        child_env, standin, tmp_path):  # noqa: F811
     run(child_env, 'cards', standin.url, *PROJECTS)
     usage_file = tmp_path / 'usage.csv'
     usage_file.write_text(

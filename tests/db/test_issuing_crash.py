@@ -29,12 +29,7 @@ PERIOD, ISSUE_DATE, PREFIX = '2041-10', '2041-11-01', '2041-'
 
 @pytest.fixture
 def issuing_env(child_env):  # noqa: F811
-    """``child_env``, with the mail outbox's table on SQLite too."""
-    if connection.vendor == 'sqlite':
-        subprocess.run([sys.executable, '-m', 'django', 'migrate',
-                        'cleura_billing_notify', '--verbosity', '0'],
-                       env=child_env, cwd=REPO_ROOT, check=True,
-                       capture_output=True)
+    """``child_env``: every table of the plugin, on SQLite too."""
     return child_env
 
 
