@@ -114,7 +114,7 @@ def main():
         os.path.join(args.state_dir, 'cloudkitty'), keystone)
     stripe.webhook_url = horizon.url + stripe_standin.WEBHOOK_PATH
     try:
-        for line in lab.load_demo_data(keystone, horizon):
+        for line in lab.load_demo_data(keystone, horizon, credit=True):
             print(line, flush=True)
         # acme shows a saved card (Settings tab); autopay stays off.
         print(demo_data.save_demo_card(keystone, horizon, stripe),

@@ -2,8 +2,9 @@
 
 For the first project: 14 months of invoices, most paid, the last two
 outstanding, the one before them overdue and one credited by a credit note;
-its last paid invoice was paid SEK 250.00 too much, a credit the panel shows
-and the next invoice issued takes off its amount due. For the others: the
+with ``credit``, its last paid invoice was paid SEK 250.00 too much, a
+credit the panel shows and the next invoice issued takes off its amount
+due. For the others: the
 last three months, the oldest paid. Dates are relative to today, so the
 statuses hold whenever the demo runs. Running it again
 issues and records nothing twice. Payments go through the ledger like any
@@ -73,10 +74,11 @@ def months_before(today, count):
     return result[::-1]
 
 
-def issue_demo_history(project_ids, *, today, accounts=None):
+def issue_demo_history(project_ids, *, today, accounts=None, credit=False):
     """Issue, pay and credit the sample invoices: yields each ``Step``.
 
-    ``accounts`` is the account reader ``issue.issue_usage_file`` takes.
+    ``accounts`` is the account reader ``issue.issue_usage_file`` takes;
+    ``credit`` overpays the first project's last paid invoice (module doc).
     """
     first, *others = project_ids
     with tempfile.TemporaryDirectory() as workdir:
@@ -84,7 +86,7 @@ def issue_demo_history(project_ids, *, today, accounts=None):
                             accounts)
         # After all of the first project's invoices are issued, so the
         # credit is still there to be seen (and used by the next one).
-        step = _overpay(first)
+        step = _overpay(first) if credit else None
         if step:
             yield step
         for project_id in others:

@@ -20,7 +20,7 @@ def statuses(project_id):
 def test_acme_gets_14_months_globex_three():
     out = io.StringIO()
     management.call_command('billing_demo_data', 'acme-id', 'globex-id',
-                            stdout=out)
+                            '--with-credit', stdout=out)
     # 14 invoices and the credit note of one of them.
     assert statuses('acme-id') == {'paid': 10, 'outstanding': 2,
                                    'overdue': 1, 'credited': 1, 'credit': 1}
@@ -35,8 +35,18 @@ def test_acme_gets_14_months_globex_three():
 
     again = io.StringIO()
     management.call_command('billing_demo_data', 'acme-id', 'globex-id',
-                            stdout=again)
+                            '--with-credit', stdout=again)
     assert 'Issued' not in again.getvalue()
     assert 'Recorded' not in again.getvalue()
     assert statuses('acme-id')['paid'] == 10
     assert credit.available('acme-id', 'SEK') == decimal.Decimal('250.00')
+
+
+@pytest.mark.django_db
+def test_no_credit_unless_asked():
+    out = io.StringIO()
+    management.call_command('billing_demo_data', 'acme-id', 'globex-id',
+                            stdout=out)
+    assert 'overpayment' not in out.getvalue()
+    assert credit.available('acme-id', 'SEK') == 0
+    assert statuses('acme-id')['paid'] == 10

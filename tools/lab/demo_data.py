@@ -23,11 +23,13 @@ def verified_contact(contact_id, email, roles=('billing', 'tech', 'dpo')):
             'roles': list(roles), 'verified': True, 'verification': None}
 
 
-def load_demo_data(keystone, horizon):
+def load_demo_data(keystone, horizon, credit=False):
     """Sample billing data for the demo; returns what it did, line by line.
 
     Runs the operator commands (billing_issue among them), so a second run
-    finds everything issued and issues nothing twice.
+    finds everything issued and issues nothing twice. ``credit``: acme's
+    last paid invoice is overpaid, leaving it a credit (the demo's; the
+    tests issue acme invoices whose amounts due they check).
     """
     ks = keystone.admin_client()
     projects = [ks.projects.list(name=name, domain='default')[0]
@@ -35,7 +37,8 @@ def load_demo_data(keystone, horizon):
     for project in projects:
         ensure_billing_account(ks, project)
     result = horizon.manage('billing_demo_data',
-                            *[project.id for project in projects])
+                            *[project.id for project in projects],
+                            *(['--with-credit'] if credit else []))
     return result.stdout.splitlines()
 
 

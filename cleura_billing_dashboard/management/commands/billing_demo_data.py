@@ -15,11 +15,16 @@ class Command(base.BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument('project_ids', nargs='+', metavar='PROJECT_ID')
+        parser.add_argument(
+            '--with-credit', action='store_true',
+            help=_('Overpay the first project\'s last paid invoice by %s, '
+                   'leaving it that credit.') % demo.OVERPAYMENT)
 
     def handle(self, *args, **options):
         for step in demo.issue_demo_history(
                 options['project_ids'], today=timezone.localdate(),
-                accounts=store.account_reader()):
+                accounts=store.account_reader(),
+                credit=options['with_credit']):
             if step.kind == demo.ISSUED:
                 billing_issue.report(self.stdout, step.result)
             elif step.kind == demo.PAID:
