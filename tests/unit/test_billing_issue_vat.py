@@ -273,7 +273,7 @@ def test_nothing_to_issue_is_not_said_when_a_project_was_refused():
 
 @pytest.fixture
 def migrator(transactional_db):
-    """Migrate the billing app; back to the latest migration afterwards."""
+    """Migrate the billing app; every app back to its latest afterwards."""
     from django.db import connection
     from django.db.migrations import executor as executor_mod
 
@@ -285,8 +285,12 @@ def migrator(transactional_db):
         return executor.loader.project_state(target).apps
 
     yield migrate
-    latest = executor_mod.MigrationExecutor(connection).loader.graph
-    migrate(latest.leaf_nodes('cleura_billing')[0][1])
+    # Every app back to its latest: going back in the billing app also
+    # unapplied the apps that depend on it (the payments app's saved
+    # cards), and the database tests' workers share this database.
+    executor = executor_mod.MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_an_invoice_issued_before_keeps_its_pdf_and_is_domestic(migrator):
