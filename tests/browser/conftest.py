@@ -71,7 +71,12 @@ class Browser(object):
         if language:
             options.add_argument('--lang=' + language)
         prefs = {'download.default_directory': self.downloads,
-                 'download.prompt_for_download': False}
+                 'download.prompt_for_download': False,
+                 # No preconnects: an idle socket Chromium opens ahead
+                 # holds one of the lab Horizon's sync gunicorn workers
+                 # until it times out, so a webhook the stand-in sends
+                 # while the page waits can find every worker taken.
+                 'net.network_prediction_options': 2}
         if language:
             prefs['intl.accept_languages'] = language
         options.add_experimental_option('prefs', prefs)
