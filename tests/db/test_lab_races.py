@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from cleura_billing_dashboard.account import document
+from tests.browser.test_pay_browser import CAMT054
 from tests import factories
 from tests.forms import form_fields
 from tests.functional.test_pay_lab import pay_form
@@ -30,38 +31,6 @@ pytestmark = pytest.mark.database_lab
 
 ACCOUNT = '/settings/account/'
 D = decimal.Decimal
-
-# What the bank sends for a payment to the seller's account with an OCR
-# reference (as tests/browser/test_pay_browser.py's import).
-CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">
-  <BkToCstmrDbtCdtNtfctn>
-    <GrpHdr><MsgId>RACE-{reference}</MsgId>
-      <CreDtTm>2046-08-01T18:00:00+02:00</CreDtTm></GrpHdr>
-    <Ntfctn>
-      <Id>RACE-{reference}</Id>
-      <CreDtTm>2046-08-01T18:00:00+02:00</CreDtTm>
-      <Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id><Ccy>SEK</Ccy></Acct>
-      <Ntry>
-        <Amt Ccy="SEK">{amount}</Amt>
-        <CdtDbtInd>CRDT</CdtDbtInd>
-        <Sts>BOOK</Sts>
-        <BookgDt><Dt>2046-08-01</Dt></BookgDt>
-        <AcctSvcrRef>RACE-{reference}</AcctSvcrRef>
-        <NtryDtls><TxDtls>
-          <Refs><AcctSvcrRef>RACE-{reference}</AcctSvcrRef></Refs>
-          <AmtDtls><TxAmt><Amt Ccy="SEK">{amount}</Amt></TxAmt></AmtDtls>
-          <RltdPties><Dbtr><Nm>Acme AB</Nm></Dbtr></RltdPties>
-          <RmtInf><Strd><CdtrRefInf>
-            <Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>
-            <Ref>{reference}</Ref>
-          </CdtrRefInf></Strd></RmtInf>
-        </TxDtls></NtryDtls>
-      </Ntry>
-    </Ntfctn>
-  </BkToCstmrDbtCdtNtfctn>
-</Document>
-"""
 
 
 def acme_id(db_lab):
@@ -181,7 +150,8 @@ def test_a_bank_import_and_a_card_payment_at_once_leave_one_credit(
     event = stripe_standin.complete(session_id, deliver=False)
     body, signature = stripe_standin.signed(event)
     camt = tmp_path / 'camt054.xml'
-    camt.write_text(CAMT054.format(reference=reference, amount=total))
+    camt.write_text(CAMT054.format(reference=reference, amount=total,
+                                   iban='SE4550000000058398257466'))
 
     def card():
         res = requests.post(
