@@ -36,12 +36,7 @@ def report(stdout, result, quiet=False):
         stdout.write(_('Card payment of %(number)s not made (attempt '
                        '%(attempt)d): %(error)s; tried again next run') % {
             'number': number, 'attempt': attempt, 'error': message})
-    for number, project_id in result.unmailed:
-        stdout.write(_('Not mailed: %(number)s, project %(project)s has no '
-                       'verified Billing address') % {
-            'number': number, 'project': project_id})
-    if result.sending is not None:
-        billing_send_mail.report_sending(stdout, result.sending)
+    billing_send_mail.report_mail(stdout, result.unmailed, result.sending)
     if not (result.charged or result.failed or result.errors or quiet):
         stdout.write(_('No invoice to charge to a saved card.'))
 

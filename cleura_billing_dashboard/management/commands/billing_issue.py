@@ -41,12 +41,7 @@ def report(stdout, result):
     if not result.issued and not result.refused:
         stdout.write(_('Nothing to issue: every project already has an '
                        'invoice for %s') % result.period)
-    for number, project_id in result.unmailed:
-        stdout.write(_('Not mailed: %(number)s, project %(project)s has no '
-                       'verified Billing address') % {
-            'number': number, 'project': project_id})
-    if result.sending is not None:
-        billing_send_mail.report_sending(stdout, result.sending)
+    billing_send_mail.report_mail(stdout, result.unmailed, result.sending)
 
 
 def _workers(text):

@@ -7,6 +7,16 @@ from cleura_billing_dashboard.i18n import _
 from cleura_billing_dashboard import notify
 
 
+def report_mail(stdout, unmailed, sending):
+    """The invoices not mailed (number, project id), then ``sending``."""
+    for number, project_id in unmailed:
+        stdout.write(_('Not mailed: %(number)s, project %(project)s has no '
+                       'verified Billing address') % {
+            'number': number, 'project': project_id})
+    if sending is not None:
+        report_sending(stdout, sending)
+
+
 def report_sending(stdout, report):
     """Write a ``notify.sender.SendReport`` for the operator."""
     for number, address in report.sent:
