@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -50,6 +51,14 @@ def pytest_runtest_makereport(item, call):
         except Exception:  # a dead browser has no screenshot to give
             continue
         report.sections.append(('screenshot', path))
+    # What the lab's Horizon said meanwhile (tracebacks, slow requests).
+    lab = getattr(item, 'funcargs', {}).get('real_lab')
+    log = getattr(getattr(getattr(lab, 'horizon', None), 'process', None),
+                  'log', None)
+    if log and os.path.exists(log):
+        with open(log, errors='replace') as f:
+            report.sections.append(('lab Horizon log (last 80 lines)',
+                                    ''.join(f.readlines()[-80:])))
 
 
 class Browser(object):
@@ -124,17 +133,29 @@ def as_user(real_lab, _browser_pool, request):
 
 
 def wait_for(driver, locator, timeout=60):
-    return WebDriverWait(driver, timeout).until(
-        EC.visibility_of_element_located(locator))
+    return wait_until(driver, EC.visibility_of_element_located(locator),
+                      timeout)
+
+
+def _between_pages(error):
+    # Chromium's answer for an element of the document being replaced,
+    # before Selenium calls it stale.
+    return 'does not belong to the document' in (error.msg or '')
 
 
 def wait_until(driver, condition, timeout=60):
     # A page may reload under the condition: an element found just before
     # the reload is stale by the time it is read; look again.
-    return WebDriverWait(
-        driver, timeout,
-        ignored_exceptions=(StaleElementReferenceException,)).until(
-            condition)
+    def settled(d):
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as e:
+            if _between_pages(e):
+                return False
+            raise
+    return WebDriverWait(driver, timeout).until(settled)
 
 
 def browser_login(driver, base_url, username, password='demo'):

@@ -79,6 +79,8 @@ def filter_by(browser, field, value):
     box.clear()
     box.send_keys(value + Keys.ENTER)
     wait_until(browser, EC.staleness_of(box))
+    wait_until(browser, lambda d: d.execute_script(
+        'return document.readyState') == 'complete')
     wait_for(browser, (By.ID, 'invoices'))
 
 

@@ -121,6 +121,10 @@ api_base = {stripe_api_base}
 """
 
 
+# Requests each gunicorn worker serves at once.
+THREADS = 4
+
+
 class Horizon:
     def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
                  landing_identity=True, extra_conf='', workers=2,
@@ -133,7 +137,7 @@ class Horizon:
         self.landing_identity = landing_identity
         # More of the plugin's config file, e.g. shorter waits for tests.
         self.extra_conf = extra_conf
-        # gunicorn's sync workers: requests served at once.
+        # gunicorn's worker processes (THREADS requests each at once).
         self.workers = workers
         # {'NAME': ..., 'HOST', 'PORT', 'USER'}: Django's database on
         # PostgreSQL instead of SQLite in the state directory.
@@ -228,13 +232,18 @@ class Horizon:
                               text=True)
 
     def start(self):
-        # gunicorn, sync workers, as Horizon is served in production:
-        # runserver's unbuffered writes meet delayed ACKs and add 40 ms to
-        # every response, which would swamp what the benchmarks measure.
+        # gunicorn, as Horizon is served in production: runserver's
+        # unbuffered writes meet delayed ACKs and add 40 ms to every
+        # response, which would swamp what the benchmarks measure.
+        # Threaded workers (Horizon's mod_wsgi daemons run threads too): a
+        # sync worker is held by a client's idle socket until the client
+        # sends or closes it (a browser's spare connection), so a webhook
+        # from the Stripe stand-in could wait on every worker at once.
         env = dict(self.env, PYTHONPATH=os.pathsep.join(
             filter(None, [TOOLS_DIR, os.environ.get('PYTHONPATH')])))
         self.process = Process(
             [bin_path('gunicorn'), '--workers', str(self.workers),
+             '--worker-class', 'gthread', '--threads', str(THREADS),
              '--timeout', '120',
              '--bind', '127.0.0.1:%d' % self.port, 'lab_wsgi:application'],
             os.path.join(self.state, 'server.log'), env=env)
