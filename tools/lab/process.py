@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,10 +16,45 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 TOOLS_DIR = os.path.join(REPO_ROOT, 'tools')
 
 
+# Ports handed out by this process: a port is picked well before its server
+# binds it, and the kernel would give the same free port again meanwhile.
+_handed_out = set()
+
+
+def _ephemeral_low():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A loopback port free now and not handed out before by this process.
+
+    Taken below the kernel's ephemeral range where there is room: a port
+    from that range (what ``bind(0)`` gives) can become the source port of
+    any outgoing connection before the lab's server binds it.
+    """
+    low = min(_ephemeral_low(), 32768)
+    rng = random.SystemRandom()
+    for _ in range(500):
+        if low > 21000:
+            port = rng.randrange(20000, low)
+        else:
+            with contextlib.closing(socket.socket()) as sock:
+                sock.bind(('127.0.0.1', 0))
+                port = sock.getsockname()[1]
+        if port in _handed_out:
+            continue
+        with contextlib.closing(socket.socket()) as sock:
+            try:
+                sock.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError('no free loopback port found')
 
 
 def wait_for_http(url, timeout, proc=None, log=None):
