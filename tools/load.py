@@ -194,6 +194,9 @@ def main():
                         help='invoices a project, one a month')
     parser.add_argument('--workers', type=int, default=4,
                         help="Horizon's gunicorn workers")
+    parser.add_argument('--threads', type=int, default=1,
+                        help='threads a worker (1: sync workers, as the '
+                             'figures in README.rst were measured)')
     parser.add_argument('--think', default='1,5',
                         help='seconds a tenant waits between pages: MIN,MAX')
     parser.add_argument('--spawn-rate', type=float, default=5,
@@ -205,14 +208,15 @@ def main():
     recreate_database(options)
     users = lab.tenant_users(args.tenants, prefix='load')
     with tempfile.TemporaryDirectory(prefix='cleura-load-') as workdir:
-        print('Starting Keystone and Horizon (%d workers, PostgreSQL %s), '
-              '%d projects, %d users...'
-              % (args.workers, args.database, args.tenants, len(users)),
+        print('Starting Keystone and Horizon (%d workers of %d threads, '
+              'PostgreSQL %s), %d projects, %d users...'
+              % (args.workers, args.threads, args.database, args.tenants,
+                 len(users)),
               flush=True)
         start = time.perf_counter()
         keystone, horizon = lab.start_lab(
             workdir, lab.free_port(), lab.free_port(), users=users,
-            workers=args.workers, postgresql=options)
+            workers=args.workers, threads=args.threads, postgresql=options)
         try:
             print('  ready in %.0f s' % (time.perf_counter() - start))
             ks = keystone.admin_client()

@@ -128,6 +128,7 @@ THREADS = 4
 class Horizon:
     def __init__(self, state_dir, port, keystone_url, smtp_port=2525,
                  landing_identity=True, extra_conf='', workers=2,
+                 threads=THREADS,
                  postgresql=None, mysql=None):
         self.state = os.path.join(os.path.abspath(state_dir), 'horizon')
         self.port = port
@@ -137,8 +138,10 @@ class Horizon:
         self.landing_identity = landing_identity
         # More of the plugin's config file, e.g. shorter waits for tests.
         self.extra_conf = extra_conf
-        # gunicorn's worker processes (THREADS requests each at once).
+        # gunicorn's worker processes, each serving ``threads`` requests
+        # at once (gthread); 1: sync workers, one request each.
         self.workers = workers
+        self.threads = threads
         # {'NAME': ..., 'HOST', 'PORT', 'USER'}: Django's database on
         # PostgreSQL instead of SQLite in the state directory.
         self.postgresql = postgresql
@@ -242,8 +245,9 @@ class Horizon:
         env = dict(self.env, PYTHONPATH=os.pathsep.join(
             filter(None, [TOOLS_DIR, os.environ.get('PYTHONPATH')])))
         self.process = Process(
-            [bin_path('gunicorn'), '--workers', str(self.workers),
-             '--worker-class', 'gthread', '--threads', str(THREADS),
+            [bin_path('gunicorn'), '--workers', str(self.workers)] +
+            (['--worker-class', 'gthread', '--threads', str(self.threads)]
+             if self.threads > 1 else []) + [
              '--timeout', '120',
              '--bind', '127.0.0.1:%d' % self.port, 'lab_wsgi:application'],
             os.path.join(self.state, 'server.log'), env=env)
