@@ -39,21 +39,17 @@ def free_port():
     low = min(_ephemeral_low(), 32768)
     rng = random.SystemRandom()
     for _ in range(500):
-        if low > 21000:
-            port = rng.randrange(20000, low)
-        else:
-            with contextlib.closing(socket.socket()) as sock:
-                sock.bind(('127.0.0.1', 0))
-                port = sock.getsockname()[1]
-        if port in _handed_out:
-            continue
+        # 0: the kernel's choice, where the range leaves no room below.
+        wanted = rng.randrange(20000, low) if low > 21000 else 0
         with contextlib.closing(socket.socket()) as sock:
             try:
-                sock.bind(('127.0.0.1', port))
+                sock.bind(('127.0.0.1', wanted))
             except OSError:
                 continue
-        _handed_out.add(port)
-        return port
+            port = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
     raise RuntimeError('no free loopback port found')
 
 
