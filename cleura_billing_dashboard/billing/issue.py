@@ -178,8 +178,12 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
     checked = False
     with DocumentMaker(workers, notify=notify, mail=mail) as maker:
         result.completed = complete_pending(maker)
+        # Read once for the run, not once per project; both are checked
+        # again where it matters (under the locks, in ``_take_number``).
+        invoiced = _invoiced_projects(period_start, Invoice.INVOICE)
+        locked = credit.projects_with_lock()
         for project_id, usage_lines in usage.projects.items():
-            if _issued(project_id, period_start, Invoice.INVOICE):
+            if project_id in invoiced:
                 result.skipped.append(project_id)
                 continue
             details = (buyer_lookup(project_id) if buyer_lookup
@@ -221,7 +225,8 @@ def issue_invoices_for_period(usage, period, *, today=None, buyer_lookup=None,
                 # first number: no invoice is left without documents.
                 _check_documents(invoice, lines, prefix)
                 checked = True
-            credit.ensure_lock(project_id)
+            if project_id not in locked:
+                credit.ensure_lock(project_id)
             try:
                 _take_number(invoice, lines, prefix)
             except AlreadyIssued:
@@ -465,6 +470,12 @@ def _issued(project_id, period_start, type_):
     return Invoice.objects.filter(project_id=project_id,
                                   period_start=period_start,
                                   type=type_).exists()
+
+
+def _invoiced_projects(period_start, type_):
+    """The ids of the projects that have a ``type_`` for the period."""
+    return set(Invoice.objects.filter(period_start=period_start, type=type_)
+               .values_list('project_id', flat=True))
 
 
 def _prepare(invoice, lines):

@@ -222,6 +222,17 @@ def test_refund_of_another_projects_reference_is_refused(db):
         credit.refund('proj-b', D('10'), reference='R1', currency='SEK')
 
 
+def test_an_outstanding_invoice_leaves_the_credit_another_holds(db):
+    """Only negative balances are credit, in each of the three readings."""
+    october_invoice = october()
+    november()   # issued with nothing to apply: 125.00 outstanding
+    pay(october_invoice, '200', 'p1')   # 75.00 credit
+    assert credit.available('proj-a', 'SEK') == D('75.00')
+    assert credit.project_credits('proj-a') == [
+        credit.Credit('proj-a', 'SEK', D('75.00'))]
+    assert credit.all_credits() == credit.project_credits('proj-a')
+
+
 def test_all_credits_lists_every_project(db):
     pay(october('proj-a'), '200', 'p1')
     pay(october('proj-b'), '126', 'p2')
