@@ -134,7 +134,30 @@ def percentile(sorted_values, fraction):
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def print_tracebacks(log_path, limit=5):
+    """The first ``limit`` tracebacks in a log file, each once."""
+    with open(log_path, errors='replace') as f:
+        lines = f.read().splitlines()
+    shown, current = [], None
+    for line in lines:
+        if line.startswith('Traceback '):
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if not line.startswith((' ', '\t')):
+                # The exception's line ends the traceback.
+                if current not in shown:
+                    shown.append(current)
+                current = None
+    print("Horizon's log (%s), %d different traceback(s):"
+          % (log_path, len(shown)))
+    for traceback in shown[:limit]:
+        print('\n'.join(traceback))
+        print()
+
+
 def report(results, seconds):
+    """Print the figures; the number of errors."""
     pages = results['pages']
     total = sum(len(p['times']) for p in pages.values())
     errors = sum(p['errors'] for p in pages.values())
@@ -181,6 +204,7 @@ def report(results, seconds):
                            for name in sorted(p95)
                            if name not in (INDEX, SETTINGS))
         print('Other pages, p95 / Settings p95: %s' % others)
+    return errors
 
 
 def main():
@@ -254,7 +278,9 @@ def main():
                 return 1
             with open(results_path) as f:
                 results = json.load(f)
-            report(results, args.seconds)
+            if report(results, args.seconds):
+                # The lab goes with its directory: its errors are shown now.
+                print_tracebacks(horizon.process.log)
         finally:
             horizon.stop()
             keystone.stop()
