@@ -60,9 +60,16 @@ def on_request(request_type, name, response_time, exception, **kwargs):
             samples.append(str(exception)[:300])
 
 
+def http_error(res):
+    """'HTTP 500', or for no answer at all what the client met."""
+    if res.status_code == 0 and getattr(res, 'error', None):
+        return 'HTTP 0 (%s)' % (res.error,)
+    return 'HTTP %d' % res.status_code
+
+
 def check_page(res):
     if res.status_code // 100 != 2:
-        res.failure('HTTP %d' % res.status_code)
+        res.failure(http_error(res))
     elif 'id="loginModal"' in res.text or '/auth/login/' in res.url:
         res.failure('the login form: session lost')
     elif ERROR_MESSAGE in res.text:
@@ -76,7 +83,7 @@ def check_page(res):
 def check_download(content_type):
     def check(res):
         if res.status_code != 200:
-            res.failure('HTTP %d' % res.status_code)
+            res.failure(http_error(res))
         elif not res.headers.get('Content-Type', '').startswith(
                 content_type):
             res.failure('Content-Type %s, not %s'

@@ -123,6 +123,8 @@ api_base = {stripe_api_base}
 
 # Requests each gunicorn worker serves at once.
 THREADS = 4
+# Seconds a threaded worker keeps an idle connection open.
+KEEP_ALIVE = 75
 
 
 class Horizon:
@@ -246,7 +248,12 @@ class Horizon:
             filter(None, [TOOLS_DIR, os.environ.get('PYTHONPATH')])))
         self.process = Process(
             [bin_path('gunicorn'), '--workers', str(self.workers)] +
-            (['--worker-class', 'gthread', '--threads', str(self.threads)]
+            # Idle connections are kept 75 s (nginx's default), not
+            # gunicorn's 2: a client reusing one as the server closes it
+            # gets no answer; browsers send again, python-requests (the
+            # load test's locust) does not.
+            (['--worker-class', 'gthread', '--threads', str(self.threads),
+              '--keep-alive', str(KEEP_ALIVE)]
              if self.threads > 1 else []) + [
              '--timeout', '120',
              '--bind', '127.0.0.1:%d' % self.port, 'lab_wsgi:application'],
