@@ -113,18 +113,11 @@ def _check_xsd(xml):
                         'official XML Schema Definition: %s' % e) from e
 
 
-def _icc_stream():
-    """The sRGB profile as a compressed stream, compressed once."""
+def _icc_profile():
     if not _ICC:
         with open(ICC_PROFILE, 'rb') as f:
-            icc = generic.StreamObject()
-            icc.set_data(f.read())
-        _ICC.append(icc.flate_encode())
-    stream = generic.StreamObject()
-    stream.update(_ICC[0])
-    stream._data = _ICC[0]._data
-    stream[generic.NameObject('/N')] = generic.NumberObject(3)
-    return stream
+            _ICC.append(f.read())
+    return _ICC[0]
 
 
 def _pdfa(writer, issued, metadata, identifier):
@@ -156,7 +149,10 @@ def _pdfa(writer, issued, metadata, identifier):
                moment.strftime('%Y-%m-%dT%H:%M:%S+00:00'))
     root['/Metadata'].get_object().set_data(xmp)
 
-    icc = _icc_stream()
+    icc = generic.StreamObject()
+    icc.set_data(_icc_profile())
+    icc = icc.flate_encode()
+    icc[generic.NameObject('/N')] = generic.NumberObject(3)
     intent = generic.DictionaryObject({
         generic.NameObject('/Type'): generic.NameObject('/OutputIntent'),
         generic.NameObject('/S'): generic.NameObject('/GTS_PDFA1'),
