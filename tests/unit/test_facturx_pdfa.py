@@ -9,6 +9,7 @@ a test can read without veraPDF: fonts, XMP, output intent, attachment,
 document information, identical bytes.
 """
 
+import concurrent.futures
 import datetime
 import decimal
 import io
@@ -258,6 +259,18 @@ def test_an_xml_failing_factur_x_xsd_makes_no_pdf(db, monkeypatch):
         b'<rsm:Nonsense/></rsm:CrossIndustryInvoice>'))
     with pytest.raises(Exception, match='XML Schema'):
         facturx.make_facturx(pdf, document)
+
+
+def test_threads_wrapping_at_once_get_the_bytes_of_one_at_a_time(db):
+    """Each thread checks the XML with a schema of its own."""
+    documents = [issued(kind, project_id=kind)[0]
+                 for kind in ('domestic', 'reverse-charge', 'credit-note')]
+    pdfs = [render.render_invoice_pdf(document) for document in documents]
+    expected = [facturx.make_facturx(pdf, document)
+                for pdf, document in zip(pdfs, documents)]
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(facturx.make_facturx, pdfs * 4, documents * 4))
+    assert got == expected * 4
 
 
 def test_issuing_stores_the_factur_x_pdf_with_the_ubl(db, validator,
