@@ -138,8 +138,11 @@ def test_loading_fonts_ahead_refuses_a_directory_without_them(own_fonts):
 
 
 def test_reportlab_renders_with_its_c_accelerators():
-    """rl_accel is a requirement: without it ReportLab falls back to
-    Python for number formatting and text widths (a tenth of a render)."""
+    """rl_accel is a requirement.
+
+    Without it ReportLab falls back to Python for number formatting and
+    text widths (a tenth of a render).
+    """
     from reportlab.lib import rl_accel
     assert {'fp_str', 'instanceStringWidthTTF', 'escapePDF'} <= set(
         getattr(rl_accel, '_c_funcs', {}))
