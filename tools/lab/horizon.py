@@ -123,7 +123,10 @@ api_base = {stripe_api_base}
 
 # Requests each gunicorn worker serves at once.
 THREADS = 4
-# Seconds a threaded worker keeps an idle connection open.
+# Seconds a threaded worker keeps an idle connection open: nginx's default,
+# not gunicorn's 2. A client reusing a connection as the server closes it
+# gets no answer; browsers send again, python-requests (the load test's
+# locust) does not.
 KEEP_ALIVE = 75
 
 
@@ -248,10 +251,6 @@ class Horizon:
             filter(None, [TOOLS_DIR, os.environ.get('PYTHONPATH')])))
         self.process = Process(
             [bin_path('gunicorn'), '--workers', str(self.workers)] +
-            # Idle connections are kept 75 s (nginx's default), not
-            # gunicorn's 2: a client reusing one as the server closes it
-            # gets no answer; browsers send again, python-requests (the
-            # load test's locust) does not.
             (['--worker-class', 'gthread', '--threads', str(self.threads),
               '--keep-alive', str(KEEP_ALIVE)]
              if self.threads > 1 else []) + [
